@@ -1,0 +1,68 @@
+-- One pass over a batch of archive objects (Firehose output: gzip or plain, records
+-- concatenated or newline-delimited). Counts every record per object and kind, and keeps
+-- only the candidate events: the deployment signals and their look-alikes. Noise is
+-- counted here and never stored. The exact rules of what counts live in staging/.
+with records as (
+    select
+        filename as path,
+        "source" as source,
+        "detail-type" as detail_type,
+        id as event_id,
+        "time" as envelope_time,
+        account,
+        region,
+        resources,
+        detail
+    from read_json(
+        $paths,
+        format = 'unstructured',
+        records = true,
+        compression = $compression,
+        filename = true,
+        columns = {
+            'id': 'VARCHAR',
+            'detail-type': 'VARCHAR',
+            'source': 'VARCHAR',
+            'time': 'VARCHAR',
+            'account': 'VARCHAR',
+            'region': 'VARCHAR',
+            'resources': 'JSON',
+            'detail': 'JSON'
+        }
+    )
+),
+
+classified as (
+    select
+        *,
+        coalesce(
+            (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
+            or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
+            or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject')),
+            false
+        ) as is_candidate
+    from records
+),
+
+final as (
+    select
+        path,
+        source,
+        detail_type,
+        count(*) as events,
+        count(*) filter (where is_candidate) as candidates,
+        list({
+            'event_id': event_id,
+            'source': source,
+            'detail_type': detail_type,
+            'envelope_time': envelope_time,
+            'account': account,
+            'region': region,
+            'resources': resources,
+            'detail': detail
+        }) filter (where is_candidate) as candidate_events
+    from classified
+    group by all
+)
+
+select * from final

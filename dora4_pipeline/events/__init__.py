@@ -1,0 +1,1 @@
+"""Pure parsing of what the archive holds: Firehose keys and records. No I/O here."""

@@ -1,0 +1,60 @@
+"""The DuckDB warehouse file: one connection per step, schema and staging views ensured."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from dora4_pipeline import sql
+from dora4_pipeline.settings import DEFAULT_WAREHOUSE, alias_rows
+
+_LOCK_MESSAGE = "lock"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """DuckDB allows one writing process: a run that finds the file locked waits its turn."""
+
+    path: str = DEFAULT_WAREHOUSE
+    tag_aliases: dict[str, list[str]] = {}
+    lock_timeout_seconds: float = 900.0
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = self._open()
+        try:
+            conn.execute("set TimeZone = 'UTC'")
+            conn.execute(sql.load("setup/warehouse"))
+            self._sync_tag_aliases(conn)
+            sql.build_staging_views(conn)
+            yield conn
+        finally:
+            conn.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.2
+        while True:
+            try:
+                return duckdb.connect(self.path)
+            except duckdb.IOException as error:
+                if _LOCK_MESSAGE not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                dg.get_dagster_logger().info(
+                    f"warehouse {self.path} is locked by another process; waiting {delay:.1f}s"
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _sync_tag_aliases(self, conn: duckdb.DuckDBPyConnection) -> None:
+        conn.execute("begin transaction")
+        conn.execute("delete from ops.tag_key_aliases")
+        conn.executemany(
+            "insert into ops.tag_key_aliases values (?, ?, ?)", alias_rows(self.tag_aliases)
+        )
+        conn.execute("commit")

@@ -1,0 +1,108 @@
+"""The environment, read in one place (definitions.py and the CLI call `Settings.from_env`).
+
+Every variable is optional; defaults run the bundled demo. See the README's table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from dora4_pipeline.errors import ConfigError
+
+DEMO_DIR = "data/demo"
+DEFAULT_ARCHIVE = f"{DEMO_DIR}/archive/"
+DEFAULT_WAREHOUSE = "data/dora4.duckdb"
+DEFAULT_PARTITIONS_START = "2025-01-01"
+DEFAULT_LATENESS_HOURS = 24
+
+# The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
+SCHEMA_TAG_KEYS = (
+    "Ownership.BA",
+    "Ownership.Pod",
+    "Ownership.Team",
+    "Environment",
+    "Component.Name",
+    "Compliance.Namespace",
+    "Git.Projectid",
+    "Git.Repository",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    archive_uri: str = DEFAULT_ARCHIVE
+    warehouse: str = DEFAULT_WAREHOUSE
+    tags_file: str | None = None
+    partitions_start: str = DEFAULT_PARTITIONS_START
+    lateness_hours: int = DEFAULT_LATENESS_HOURS
+    tag_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            archive_uri=env.get("DORA4_ARCHIVE_URI") or DEFAULT_ARCHIVE,
+            warehouse=env.get("DORA4_WAREHOUSE") or DEFAULT_WAREHOUSE,
+            tags_file=env.get("DORA4_TAGS_FILE") or None,
+            partitions_start=parse_day(
+                env.get("DORA4_PARTITIONS_START") or DEFAULT_PARTITIONS_START,
+                "DORA4_PARTITIONS_START",
+            ).isoformat(),
+            lateness_hours=_parse_hours(env.get("DORA4_LATENESS_HOURS")),
+            tag_aliases=_parse_aliases(env.get("DORA4_TAG_ALIASES")),
+        )
+
+    @property
+    def lateness_days(self) -> int:
+        """Whole days of later deliveries a day's deployments wait for (ceil of the hours)."""
+        return -(-self.lateness_hours // 24)
+
+
+
+def alias_rows(aliases: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int]]:
+    """(alias, canonical, priority) for every key spelling that maps onto the tagging schema."""
+    rows: dict[str, tuple[str, str, int]] = {}
+    for canonical in SCHEMA_TAG_KEYS:
+        spellings = (canonical, canonical.lower(), *aliases.get(canonical, ()))
+        for priority, alias in enumerate(dict.fromkeys(spellings)):
+            rows.setdefault(alias, (alias, canonical, priority))
+    return list(rows.values())
+
+
+def parse_day(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what}: '{text}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def _parse_hours(text: str | None) -> int:
+    if not text:
+        return DEFAULT_LATENESS_HOURS
+    if not text.isdigit() or int(text) > 24 * 31:
+        raise ConfigError(f"DORA4_LATENESS_HOURS: '{text}' must be whole hours from 0 to 744")
+    return int(text)
+
+
+def _parse_aliases(text: str | None) -> dict[str, tuple[str, ...]]:
+    """DORA4_TAG_ALIASES='{"Ownership.Pod": ["pod", "squad"]}': extra spellings per key."""
+    if not text:
+        return {}
+    try:
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError
+        aliases = {key: tuple(str(a) for a in values) for key, values in raw.items()}
+    except (ValueError, TypeError):
+        raise ConfigError(
+            'DORA4_TAG_ALIASES must be JSON like {"Ownership.Pod": ["ownership.pod"]}'
+        ) from None
+    unknown = sorted(set(aliases) - set(SCHEMA_TAG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"DORA4_TAG_ALIASES: {unknown} not in the tagging schema {list(SCHEMA_TAG_KEYS)}"
+        )
+    return aliases

@@ -1,0 +1,79 @@
+"""Runs the dbt-like SQL models in dbt_like_sql/ against DuckDB, values always bound.
+
+staging/*.sql become views (built in dependency order, found from `staging.<name>`
+references); marts/*.sql are selects with $start_day/$end_day that fill a table's window.
+Adding a model is adding a file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+_REFERENCE = re.compile(r"\bstaging\.(\w+)")
+_STATEMENT_END = re.compile(r";\s*\n")
+
+
+@cache
+def load(name: str) -> str:
+    """The text of dbt_like_sql/<name>.sql."""
+    path = SQL_ROOT / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL model {name!r} not found at {path}")
+    return path.read_text()
+
+
+def run_script(conn: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Runs each statement of a multi-statement model, binding the parameters it names."""
+    params = params or {}
+    for statement in _STATEMENT_END.split(load(name)):
+        if statement.strip():
+            used = {k: v for k, v in params.items() if f"${k}" in statement}
+            conn.execute(statement, used)
+
+
+def build_staging_views(conn: duckdb.DuckDBPyConnection) -> None:
+    models = {p.stem: load(f"staging/{p.stem}") for p in sorted(SQL_ROOT.glob("staging/*.sql"))}
+    built: set[str] = set()
+
+    def build(name: str, chain: tuple[str, ...] = ()) -> None:
+        if name in built:
+            return
+        if name in chain:
+            raise ValueError(f"staging models reference each other in a cycle: {chain}")
+        for ref in _REFERENCE.findall(models[name]):
+            if ref in models and ref != name:
+                build(ref, (*chain, name))
+        conn.execute(f"create or replace view staging.{name} as {models[name]}")
+        built.add(name)
+
+    for name in models:
+        build(name)
+
+
+def materialize_window(
+    conn: duckdb.DuckDBPyConnection, table: str, start_day: date, end_day: date
+) -> int:
+    """Replace the rows of marts.<table> for [start_day, end_day] with the model's; rerunnable."""
+    params = {"start_day": start_day, "end_day": end_day}
+    conn.execute("begin transaction")
+    try:
+        conn.execute(
+            f"delete from marts.{table} where day between $start_day and $end_day", params
+        )
+        conn.execute(
+            f"insert into marts.{table} by name select * from ({load(f'marts/{table}')})", params
+        )
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    (rows,) = conn.execute(
+        f"select count(*) from marts.{table} where day between $start_day and $end_day", params
+    ).fetchone()
+    return rows
