@@ -1,0 +1,81 @@
+"""`dora4`: generate, run, demo. Errors end in one line naming what to fix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_demo
+from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.generator import generate
+from dora4_pipeline.report import run_summary
+from dora4_pipeline.runner import RunFailed, run_range
+from dora4_pipeline.settings import DEMO_DIR, Settings, parse_day
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.command(args)
+    except ConfigError as error:
+        print(f"dora4: {error}", file=sys.stderr)
+        return 2
+    except RunFailed as error:
+        print(f"dora4: the run failed: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dora4", description=__doc__)
+    commands = parser.add_subparsers(required=True)
+
+    run = commands.add_parser("run", help="materialize every asset for days START..END (UTC)")
+    run.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    run.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    run.set_defaults(command=_run)
+
+    generate = commands.add_parser("generate", help="write a realistic archive with known truth")
+    generate.add_argument("--out", default=DEMO_DIR, help="folder: archive/, truth.json, tags.json")
+    generate.add_argument("--start", default=DEMO_START.isoformat())
+    generate.add_argument("--days", type=int, default=DEMO_DAYS)
+    generate.add_argument("--events-per-day", type=int, default=DEMO_EVENTS_PER_DAY)
+    generate.add_argument("--deployment-share", type=float, default=0.05)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--no-corrupt", action="store_true", help="leave out damaged objects")
+    generate.set_defaults(command=_generate)
+
+    demo = commands.add_parser("demo", help="generate the demo archive and run the pipeline on it")
+    demo.set_defaults(command=_demo)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    run_range(settings, first, last)
+    print(run_summary(settings.warehouse, first, last))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    summary = generate(
+        Path(args.out),
+        start=parse_day(args.start, "--start"),
+        days=args.days,
+        events_per_day=args.events_per_day,
+        seed=args.seed,
+        deployment_share=args.deployment_share,
+        corrupt=not args.no_corrupt,
+    )
+    print(f"wrote {args.out}/archive/ ({summary}); truth in {args.out}/truth.json")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    print(run_demo(Settings.from_env()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

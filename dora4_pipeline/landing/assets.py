@@ -1,0 +1,47 @@
+"""Landing asset: archive objects delivered on a day → raw.candidate_events (+ manifest)."""
+
+import dagster as dg
+
+from dora4_pipeline.landing.ingest import land_days
+from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.resources.archive import ArchiveResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+
+CANDIDATE_EVENTS = dg.AssetKey(["raw", "candidate_events"])
+
+
+def build_landing_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=CANDIDATE_EVENTS,
+        group_name="landing",
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        kinds={"duckdb", "s3"},
+        description=(
+            "Archive objects DELIVERED on the partition's day (Firehose folder hour), each "
+            "landed once (key + ETag): deployment-signal candidates kept, noise counted per "
+            "object in ops.object_event_counts, damage kept in ops.dead_letter_events."
+        ),
+    )
+    def candidate_events(
+        context: dg.AssetExecutionContext,
+        archive: ArchiveResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        days = days_of(context.partition_time_window)
+        opened = archive.open()
+        with warehouse.connect() as conn:
+            report = land_days(opened, conn, days, context.log)
+        if report.dead_letters:
+            context.log.warning(
+                f"{report.dead_letters} records could not be used: see ops.dead_letter_events"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                **report.as_metadata(),
+                "days": f"{days[0]} … {days[-1]}",
+                "outside_layout_examples": ", ".join(report.outside_layout_keys[:5]) or "none",
+            }
+        )
+
+    return candidate_events

@@ -1,0 +1,56 @@
+"""marts.fct_deployments: one row per successful deployment, by the day it happened."""
+
+import dagster as dg
+
+from dora4_pipeline import sql
+from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
+from dora4_pipeline.markdown import table
+from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.resources.warehouse import WarehouseResource
+
+FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
+
+
+def build_deployments_asset(
+    partitions_def: dg.PartitionsDefinition, lateness_days: int
+) -> dg.AssetsDefinition:
+    # Day D's deployments may be delivered until D + lateness: wait for those landings.
+    late_deliveries = dg.TimeWindowPartitionMapping(
+        start_offset=0, end_offset=lateness_days, allow_nonexistent_upstream_partitions=True
+    )
+
+    @dg.asset(
+        key=FCT_DEPLOYMENTS,
+        group_name="normalize",
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        deps=[dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries)],
+        kinds={"duckdb"},
+        description=(
+            "One row per successful deployment (Lambda UpdateFunctionCode, ECS "
+            "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0), "
+            "partitioned by the change's own UTC day, duplicates collapsed, with ownership."
+        ),
+    )
+    def fct_deployments(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        days = days_of(context.partition_time_window)
+        with warehouse.connect() as conn:
+            rows = sql.materialize_window(conn, "fct_deployments", days[0], days[-1])
+            per_day = conn.execute(
+                "select day, event_source, count(*) from marts.fct_deployments "
+                "where day between ? and ? group by all order by all",
+                [days[0], days[-1]],
+            ).fetchall()
+        context.log.info(f"{rows} deployments from {days[0]} to {days[-1]}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "deployments_by_day_and_source": dg.MetadataValue.md(
+                    table(["day", "source", "deployments"], per_day)
+                ),
+            }
+        )
+
+    return fct_deployments
