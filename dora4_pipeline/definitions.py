@@ -8,9 +8,17 @@ import dagster as dg
 
 from dora4_pipeline.landing.assets import build_landing_asset
 from dora4_pipeline.landing.checks import no_open_dead_letters
+from dora4_pipeline.landing.tags import build_tag_snapshot_asset
+from dora4_pipeline.metrics.assets import build_frequency_asset
+from dora4_pipeline.metrics.checks import (
+    build_ownership_check,
+    daily_counts_match_deployments,
+    deployment_ids_unique,
+)
 from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.resources.archive import ArchiveResource
+from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.settings import Settings
 
@@ -24,11 +32,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             build_landing_asset(partitions),
+            build_tag_snapshot_asset(partitions),
             build_deployments_asset(partitions, settings.lateness_days),
+            build_frequency_asset(partitions),
         ],
-        asset_checks=[no_open_dead_letters],
+        asset_checks=[
+            no_open_dead_letters,
+            deployment_ids_unique,
+            build_ownership_check(settings.unassigned_warn_share),
+            daily_counts_match_deployments,
+        ],
         resources={
             "archive": ArchiveResource(uri=settings.archive_uri),
+            "tagging": TaggingResource(
+                tags_file=settings.tags_file, regions=list(settings.tag_regions)
+            ),
             "warehouse": WarehouseResource(
                 path=settings.warehouse,
                 tag_aliases={k: list(v) for k, v in settings.tag_aliases.items()},

@@ -42,8 +42,9 @@ def run_range(settings: Settings, first: date, last: date) -> None:
     """Raises ConfigError before anything runs, RunFailed if a step fails."""
     now = datetime.now(UTC)
     check_range(settings, first, last, now)
-    ArchiveResource(uri=settings.archive_uri).open()  # fail on bad archive config up front
     defs = build_definitions(settings)
+    ArchiveResource(uri=settings.archive_uri).open()  # bad configuration fails here, in a line
+    defs.resources["tagging"].check()
     landing_last = min(last + timedelta(days=settings.lateness_days), last_complete_day(now))
     with _instance() as instance:
         _execute(defs, instance, dg.AssetSelection.assets(CANDIDATE_EVENTS), first, landing_last)
@@ -60,10 +61,15 @@ def _execute(defs, instance, selection, first: date, last: date) -> None:
     )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "; ".join(
-            f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures
-        )
+        detail = "; ".join(f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures)
         raise RunFailed(detail or "the run failed")
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: what went wrong, not where Dagster caught it."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[-1] if error.message.strip() else "unknown error"
 
 
 def _instance() -> dg.DagsterInstance:

@@ -18,6 +18,7 @@ DEFAULT_ARCHIVE = f"{DEMO_DIR}/archive/"
 DEFAULT_WAREHOUSE = "data/dora4.duckdb"
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_LATENESS_HOURS = 24
+DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
 
 # The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
 SCHEMA_TAG_KEYS = (
@@ -40,6 +41,8 @@ class Settings:
     partitions_start: str = DEFAULT_PARTITIONS_START
     lateness_hours: int = DEFAULT_LATENESS_HOURS
     tag_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tag_regions: tuple[str, ...] = ()
+    unassigned_warn_share: float = DEFAULT_UNASSIGNED_WARN_SHARE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -53,6 +56,10 @@ class Settings:
             ).isoformat(),
             lateness_hours=_parse_hours(env.get("DORA4_LATENESS_HOURS")),
             tag_aliases=_parse_aliases(env.get("DORA4_TAG_ALIASES")),
+            tag_regions=tuple(
+                r.strip() for r in (env.get("DORA4_TAG_REGIONS") or "").split(",") if r.strip()
+            ),
+            unassigned_warn_share=_parse_share(env.get("DORA4_UNASSIGNED_WARN_SHARE")),
         )
 
     @property
@@ -85,6 +92,18 @@ def _parse_hours(text: str | None) -> int:
     if not text.isdigit() or int(text) > 24 * 31:
         raise ConfigError(f"DORA4_LATENESS_HOURS: '{text}' must be whole hours from 0 to 744")
     return int(text)
+
+
+def _parse_share(text: str | None) -> float:
+    if not text:
+        return DEFAULT_UNASSIGNED_WARN_SHARE
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise ConfigError(f"DORA4_UNASSIGNED_WARN_SHARE: '{text}' must be a share from 0 to 1")
+    return share
 
 
 def _parse_aliases(text: str | None) -> dict[str, tuple[str, ...]]:

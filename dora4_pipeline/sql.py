@@ -1,7 +1,7 @@
 """Runs the dbt-like SQL models in dbt_like_sql/ against DuckDB, values always bound.
 
 staging/*.sql become views (built in dependency order, found from `staging.<name>`
-references); marts/*.sql are selects with $start_day/$end_day that fill a table's window.
+references), views/*.sql analyst views over the marts; marts/*.sql are selects with $start_day/$end_day that fill a table's window.
 Adding a model is adding a file.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
-_REFERENCE = re.compile(r"\bstaging\.(\w+)")
+_REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")
 
 
@@ -37,19 +37,25 @@ def run_script(conn: duckdb.DuckDBPyConnection, name: str, params: dict | None =
             conn.execute(statement, used)
 
 
-def build_staging_views(conn: duckdb.DuckDBPyConnection) -> None:
-    models = {p.stem: load(f"staging/{p.stem}") for p in sorted(SQL_ROOT.glob("staging/*.sql"))}
+def build_views(conn: duckdb.DuckDBPyConnection) -> None:
+    """staging/*.sql as views in schema staging; views/*.sql as analyst views in marts."""
+    _build_view_folder(conn, "staging", "staging")
+    _build_view_folder(conn, "views", "marts")
+
+
+def _build_view_folder(conn: duckdb.DuckDBPyConnection, folder: str, schema: str) -> None:
+    models = {p.stem: load(f"{folder}/{p.stem}") for p in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))}
     built: set[str] = set()
 
     def build(name: str, chain: tuple[str, ...] = ()) -> None:
         if name in built:
             return
         if name in chain:
-            raise ValueError(f"staging models reference each other in a cycle: {chain}")
+            raise ValueError(f"{folder} models reference each other in a cycle: {chain}")
         for ref in _REFERENCE.findall(models[name]):
             if ref in models and ref != name:
                 build(ref, (*chain, name))
-        conn.execute(f"create or replace view staging.{name} as {models[name]}")
+        conn.execute(f"create or replace view {schema}.{name} as {models[name]}")
         built.add(name)
 
     for name in models:

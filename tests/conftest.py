@@ -2,6 +2,7 @@
 archives with known truth, and a fresh DuckDB file per test."""
 
 import json
+import logging
 import os
 import urllib.request
 from datetime import date
@@ -10,6 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 from dora4_pipeline.generator import generate
 

@@ -22,7 +22,7 @@ in_window as (
 ),
 
 snapshot_days as (
-    select distinct snapshot_day from raw.resource_tag_snapshots
+    select snapshot_day from ops.tag_snapshot_days
 ),
 
 with_snapshot_day as (

@@ -63,6 +63,14 @@ create table if not exists raw.resource_tag_snapshots (
     observed_at     timestamptz not null
 );
 
+-- One row per day a tag snapshot was taken (an empty snapshot is a snapshot too).
+create table if not exists ops.tag_snapshot_days (
+    snapshot_day    date primary key,
+    observed_at     timestamptz not null,
+    source          varchar not null,     -- tagging-api or the DORA4_TAGS_FILE path
+    resources       bigint not null
+);
+
 -- Tag keys (and their configured aliases) that make up the ownership schema.
 create table if not exists ops.tag_key_aliases (
     alias           varchar primary key,
@@ -87,4 +95,19 @@ create table if not exists marts.fct_deployments (
     ownership_team       varchar not null,
     source_event_id      varchar,
     source_object        varchar not null
+);
+
+create table if not exists marts.deployment_frequency_daily (
+    day                  date not null,
+    ownership_ba         varchar not null,
+    ownership_pod        varchar not null,
+    ownership_team       varchar not null,
+    environment          varchar not null,
+    component_name       varchar not null,
+    event_source         varchar not null,
+    component_type       varchar not null,
+    compliance_namespace varchar not null,
+    git_project_id       varchar not null,
+    git_repository       varchar not null,
+    deployments          bigint not null
 );

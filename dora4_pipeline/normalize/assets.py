@@ -4,6 +4,7 @@ import dagster as dg
 
 from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
+from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -24,7 +25,10 @@ def build_deployments_asset(
         group_name="normalize",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
-        deps=[dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries)],
+        deps=[
+            dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries),
+            RESOURCE_TAG_SNAPSHOTS,
+        ],
         kinds={"duckdb"},
         description=(
             "One row per successful deployment (Lambda UpdateFunctionCode, ECS "

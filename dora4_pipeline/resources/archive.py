@@ -89,7 +89,7 @@ class S3Archive:
             self.prefix += "/"
         if not self.bucket:
             raise ConfigError(f"DORA4_ARCHIVE_URI: '{uri}' has no bucket; write s3://bucket/prefix/")
-        self.client = boto3.client("s3")
+        self.client = boto3.session.Session().client("s3")  # credentials as the env says now
 
     def check(self) -> None:
         with _explained(f"s3://{self.bucket}/{self.prefix}"):

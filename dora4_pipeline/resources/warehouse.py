@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +32,34 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.execute("set TimeZone = 'UTC'")
             conn.execute(sql.load("setup/warehouse"))
             self._sync_tag_aliases(conn)
-            sql.build_staging_views(conn)
+            sql.build_views(conn)
             yield conn
         finally:
             conn.close()
+
+    @property
+    def analyst_path(self) -> Path:
+        """data/dora4.duckdb → data/dora4.analytics.duckdb: the file analysts keep open."""
+        path = Path(self.path)
+        return path.with_name(f"{path.stem}.analytics{path.suffix or '.duckdb'}")
+
+    def publish_analyst_copy(self) -> Path:
+        """Replaces the analysts' copy atomically.
+
+        DuckDB lets no process write a file that another holds open, even read-only, so
+        analysts read a copy: a reader keeps the version it opened, the next opening sees
+        the new one, and the pipeline never waits for them.
+        """
+        target = self.analyst_path
+        staging = target.with_name(f".{target.name}.partial")
+        conn = self._open()
+        try:
+            conn.execute("checkpoint")
+            shutil.copyfile(self.path, staging)
+        finally:
+            conn.close()
+        os.replace(staging, target)
+        return target
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,61 @@
+"""marts.deployment_frequency_daily: deployments per day and group, zero days included."""
+
+import dagster as dg
+
+from dora4_pipeline import sql
+from dora4_pipeline.markdown import table
+from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
+from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.resources.warehouse import WarehouseResource
+
+DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"])
+
+
+def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=DEPLOYMENT_FREQUENCY_DAILY,
+        group_name="metrics",
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        deps=[FCT_DEPLOYMENTS],
+        kinds={"duckdb"},
+        description=(
+            "Deployments per UTC day × BA × pod × team × environment × component × source, "
+            "zero-filled for every group that has deployed. Analysts: see the "
+            "marts.deployment_frequency_by_pod view and the .analytics.duckdb copy."
+        ),
+    )
+    def deployment_frequency_daily(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        days = days_of(context.partition_time_window)
+        with warehouse.connect() as conn:
+            rows = sql.materialize_window(conn, "deployment_frequency_daily", days[0], days[-1])
+            by_pod = conn.execute(
+                "select ownership_ba, ownership_pod, sum(deployments) as deployments, "
+                "round(sum(deployments) / count(distinct day), 2) as per_day "
+                "from marts.deployment_frequency_daily where day between ? and ? "
+                "group by all order by deployments desc, ownership_ba, ownership_pod",
+                [days[0], days[-1]],
+            ).fetchall()
+            (unassigned,) = conn.execute(
+                "select coalesce(avg(case when ownership_ba = 'unassigned' or ownership_pod = "
+                "'unassigned' then 1.0 else 0.0 end), 0) from marts.fct_deployments "
+                "where day between ? and ?",
+                [days[0], days[-1]],
+            ).fetchone()
+        copy = warehouse.publish_analyst_copy()
+        context.log.info(f"{rows} group-days from {days[0]} to {days[-1]}; analysts: {copy}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "deployments": sum(r[2] for r in by_pod),
+                "unassigned_share": float(unassigned),
+                "by_ba_and_pod": dg.MetadataValue.md(
+                    table(["BA", "pod", "deployments", "per day"], by_pod)
+                ),
+                "analyst_copy": str(copy),
+            }
+        )
+
+    return deployment_frequency_daily
