@@ -9,7 +9,7 @@ from pathlib import Path
 from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_demo
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.generator import generate
-from dora4_pipeline.report import run_summary
+from dora4_pipeline.report import GROUPINGS, frequency_report, readable_warehouse, run_summary
 from dora4_pipeline.runner import RunFailed, run_range
 from dora4_pipeline.settings import DEMO_DIR, Settings, parse_day
 
@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     run.set_defaults(command=_run)
 
+    report = commands.add_parser("report", help="print deployment frequency for START..END")
+    report.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    report.add_argument("--by", choices=sorted(GROUPINGS), default="pod")
+    report.set_defaults(command=_report)
+
     generate = commands.add_parser("generate", help="write a realistic archive with known truth")
     generate.add_argument("--out", default=DEMO_DIR, help="folder: archive/, truth.json, tags.json")
     generate.add_argument("--start", default=DEMO_START.isoformat())
@@ -55,6 +61,13 @@ def _run(args: argparse.Namespace) -> int:
     first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
     run_range(settings, first, last)
     print(run_summary(settings.warehouse, first, last))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    print(frequency_report(readable_warehouse(settings.warehouse), first, last, args.by))
     return 0
 
 

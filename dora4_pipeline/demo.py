@@ -10,7 +10,12 @@ from pathlib import Path
 import duckdb
 
 from dora4_pipeline.generator import generate
-from dora4_pipeline.report import deployments_by_day_and_source, run_summary
+from dora4_pipeline.report import (
+    deployments_by_day_and_source,
+    frequency_report,
+    readable_warehouse,
+    run_summary,
+)
 from dora4_pipeline.runner import run_range
 from dora4_pipeline.settings import DEFAULT_ARCHIVE, DEMO_DIR, Settings
 
@@ -29,8 +34,12 @@ def run_demo(settings: Settings) -> str:
     )
     last = DEMO_START + timedelta(days=DEMO_DAYS - 1)
     run_range(settings, DEMO_START, last)
-    return "\n".join(
-        [run_summary(settings.warehouse, DEMO_START, last), "", _against_truth(settings, last)]
+    return "\n\n".join(
+        [
+            run_summary(settings.warehouse, DEMO_START, last),
+            frequency_report(readable_warehouse(settings.warehouse), DEMO_START, last, "pod"),
+            _against_truth(settings, last),
+        ]
     )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.markdown import table
+from dora4_pipeline.settings import analyst_copy_path
 
 SOURCES = ("lambda", "ecs", "eks")
 
@@ -44,6 +47,16 @@ def open_dead_letters(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+def readable_warehouse(warehouse: str) -> str:
+    """The analysts' copy when there is one (never locked by a run), else the warehouse."""
+    copy = analyst_copy_path(warehouse)
+    if copy.is_file():
+        return str(copy)
+    if Path(warehouse).is_file():
+        return warehouse
+    raise ConfigError(f"no warehouse at {warehouse}: run `dora4 run` first (or set DORA4_WAREHOUSE)")
+
+
 def run_summary(warehouse: str, first: date, last: date) -> str:
     with duckdb.connect(warehouse, read_only=True) as conn:
         per_day = deployments_by_day_and_source(conn, first, last)
@@ -58,3 +71,46 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
     ]
     lines += [f"  {count:>5} × {reason}" for reason, count in dead] or ["  none"]
     return "\n".join(lines)
+
+
+GROUPINGS = {
+    "ba": ("ownership_ba",),
+    "pod": ("ownership_ba", "ownership_pod"),
+    "team": ("ownership_ba", "ownership_pod", "ownership_team"),
+}
+
+
+def frequency(conn: duckdb.DuckDBPyConnection, first: date, last: date, by: str) -> list[tuple]:
+    """Per group and environment: deployments, days with one, and deployments per day."""
+    columns = ", ".join(GROUPINGS[by])  # from the fixed table above, never from input
+    return conn.execute(
+        f"""
+        with daily as (
+            select day, {columns}, environment, sum(deployments) as deployments
+            from marts.deployment_frequency_daily
+            where day between $first and $last
+            group by all
+        )
+        select
+            {columns}, environment,
+            sum(deployments) as deployments,
+            count(*) filter (where deployments > 0) as deployment_days,
+            round(sum(deployments) / count(distinct day), 2) as per_day
+        from daily
+        group by all
+        order by deployments desc, {columns}, environment
+        """,  # noqa: S608
+        {"first": first, "last": last},
+    ).fetchall()
+
+
+def frequency_report(path: str, first: date, last: date, by: str) -> str:
+    with duckdb.connect(path, read_only=True) as conn:
+        rows = frequency(conn, first, last, by)
+    days = (last - first).days + 1
+    header = [*(c.removeprefix("ownership_") for c in GROUPINGS[by]),
+              "environment", "deployments", "deployment days", "per day"]
+    return "\n".join([
+        f"Deployment frequency by {by}, {first} … {last} ({days} days, UTC):",
+        table(header, rows) if rows else "(no deployments materialized in this range)",
+    ])

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from dora4_pipeline.errors import ConfigError
 
@@ -77,6 +78,12 @@ def alias_rows(aliases: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int
         for priority, alias in enumerate(dict.fromkeys(spellings)):
             rows.setdefault(alias, (alias, canonical, priority))
     return list(rows.values())
+
+
+def analyst_copy_path(warehouse: str) -> Path:
+    """data/dora4.duckdb → data/dora4.analytics.duckdb: the copy analysts keep open."""
+    path = Path(warehouse)
+    return path.with_name(f"{path.stem}.analytics{path.suffix or '.duckdb'}")
 
 
 def parse_day(text: str, what: str) -> date:

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from dora4_pipeline import sql
-from dora4_pipeline.settings import DEFAULT_WAREHOUSE, alias_rows
+from dora4_pipeline.settings import DEFAULT_WAREHOUSE, alias_rows, analyst_copy_path
 
 _LOCK_MESSAGE = "lock"
 
@@ -37,12 +37,6 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             conn.close()
 
-    @property
-    def analyst_path(self) -> Path:
-        """data/dora4.duckdb → data/dora4.analytics.duckdb: the file analysts keep open."""
-        path = Path(self.path)
-        return path.with_name(f"{path.stem}.analytics{path.suffix or '.duckdb'}")
-
     def publish_analyst_copy(self) -> Path:
         """Replaces the analysts' copy atomically.
 
@@ -50,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
         analysts read a copy: a reader keeps the version it opened, the next opening sees
         the new one, and the pipeline never waits for them.
         """
-        target = self.analyst_path
+        target = analyst_copy_path(self.path)
         staging = target.with_name(f".{target.name}.partial")
         conn = self._open()
         try:
