@@ -22,7 +22,6 @@ from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.settings import Settings
 
-
 # Single-run backfills and nonexistent-upstream mapping are marked beta; we rely on both.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 

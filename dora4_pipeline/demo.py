@@ -29,9 +29,7 @@ def run_demo(settings: Settings) -> str:
     if not (demo / "truth.json").is_file():
         print(f"generating the demo archive in {demo}/ …", flush=True)
         generate(demo, start=DEMO_START, days=DEMO_DAYS, events_per_day=DEMO_EVENTS_PER_DAY)
-    settings = replace(
-        settings, archive_uri=DEFAULT_ARCHIVE, tags_file=str(demo / "tags.json")
-    )
+    settings = replace(settings, archive_uri=DEFAULT_ARCHIVE, tags_file=str(demo / "tags.json"))
     last = DEMO_START + timedelta(days=DEMO_DAYS - 1)
     run_range(settings, DEMO_START, last)
     return "\n\n".join(

@@ -54,14 +54,18 @@ def readable_warehouse(warehouse: str) -> str:
         return str(copy)
     if Path(warehouse).is_file():
         return warehouse
-    raise ConfigError(f"no warehouse at {warehouse}: run `dora4 run` first (or set DORA4_WAREHOUSE)")
+    raise ConfigError(
+        f"no warehouse at {warehouse}: run `dora4 run` first (or set DORA4_WAREHOUSE)"
+    )
 
 
 def run_summary(warehouse: str, first: date, last: date) -> str:
     with duckdb.connect(warehouse, read_only=True) as conn:
         per_day = deployments_by_day_and_source(conn, first, last)
         dead = open_dead_letters(conn)
-        (records,) = conn.execute("select coalesce(sum(records), 0) from ops.landed_objects").fetchone()
+        (records,) = conn.execute(
+            "select coalesce(sum(records), 0) from ops.landed_objects"
+        ).fetchone()
     lines = [
         f"Deployments per day and source, {first} … {last} (UTC days):",
         table(["day", *SOURCES, "total"], per_day),
@@ -108,9 +112,16 @@ def frequency_report(path: str, first: date, last: date, by: str) -> str:
     with duckdb.connect(path, read_only=True) as conn:
         rows = frequency(conn, first, last, by)
     days = (last - first).days + 1
-    header = [*(c.removeprefix("ownership_") for c in GROUPINGS[by]),
-              "environment", "deployments", "deployment days", "per day"]
-    return "\n".join([
-        f"Deployment frequency by {by}, {first} … {last} ({days} days, UTC):",
-        table(header, rows) if rows else "(no deployments materialized in this range)",
-    ])
+    header = [
+        *(c.removeprefix("ownership_") for c in GROUPINGS[by]),
+        "environment",
+        "deployments",
+        "deployment days",
+        "per day",
+    ]
+    return "\n".join(
+        [
+            f"Deployment frequency by {by}, {first} … {last} ({days} days, UTC):",
+            table(header, rows) if rows else "(no deployments materialized in this range)",
+        ]
+    )

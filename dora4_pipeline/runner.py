@@ -56,12 +56,16 @@ def _execute(defs, instance, selection, first: date, last: date) -> None:
     job = dg.define_asset_job("dora4_cli_run", selection=selection)
     resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job.name)
     result = resolved.execute_in_process(
-        instance=instance, tags=range_tags(first, last), run_config=_QUIET_LOGS,
+        instance=instance,
+        tags=range_tags(first, last),
+        run_config=_QUIET_LOGS,
         raise_on_error=False,
     )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "; ".join(f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures)
+        detail = "; ".join(
+            f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures
+        )
         raise RunFailed(detail or "the run failed")
 
 

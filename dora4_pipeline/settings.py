@@ -69,7 +69,6 @@ class Settings:
         return -(-self.lateness_hours // 24)
 
 
-
 def alias_rows(aliases: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int]]:
     """(alias, canonical, priority) for every key spelling that maps onto the tagging schema."""
     rows: dict[str, tuple[str, str, int]] = {}

@@ -1,8 +1,9 @@
 """Runs the dbt-like SQL models in dbt_like_sql/ against DuckDB, values always bound.
 
 staging/*.sql become views (built in dependency order, found from `staging.<name>`
-references), views/*.sql analyst views over the marts; marts/*.sql are selects with $start_day/$end_day that fill a table's window.
-Adding a model is adding a file.
+references), views/*.sql analyst views over the marts, and marts/*.sql are selects with
+$start_day/$end_day that fill a table's window. Adding a model is adding a file. Only
+model and table names (from files in this repository) are formatted into SQL.
 """
 
 from __future__ import annotations
@@ -67,19 +68,15 @@ def materialize_window(
 ) -> int:
     """Replace the rows of marts.<table> for [start_day, end_day] with the model's; rerunnable."""
     params = {"start_day": start_day, "end_day": end_day}
+    window = f"from marts.{table} where day between $start_day and $end_day"  # noqa: S608
     conn.execute("begin transaction")
     try:
-        conn.execute(
-            f"delete from marts.{table} where day between $start_day and $end_day", params
-        )
-        conn.execute(
-            f"insert into marts.{table} by name select * from ({load(f'marts/{table}')})", params
-        )
+        conn.execute(f"delete {window}", params)
+        model = load(f"marts/{table}")
+        conn.execute(f"insert into marts.{table} by name select * from ({model})", params)  # noqa: S608
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
         raise
-    (rows,) = conn.execute(
-        f"select count(*) from marts.{table} where day between $start_day and $end_day", params
-    ).fetchone()
+    (rows,) = conn.execute(f"select count(*) {window}", params).fetchone()
     return rows

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
 from dora4_pipeline.generator import generate
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
 
 REGION = "eu-west-1"
 ARCHIVE_START = date(2026, 3, 16)

@@ -40,7 +40,7 @@ def test_counts_per_day_ba_pod_team_environment_match_truth_zero_days_included(
     assert any("unassigned" in key for key in expected), "truth holds untagged resources"
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = conn.execute(
-            f"select day, {', '.join(GROUP)}, sum(deployments) "
+            f"select day, {', '.join(GROUP)}, sum(deployments) "  # noqa: S608
             "from marts.deployment_frequency_daily group by all"
         ).fetchall()
         groups, days = conn.execute(
@@ -58,8 +58,9 @@ def test_counts_per_day_ba_pod_team_environment_match_truth_zero_days_included(
     capsys.readouterr()
     assert main(["report", "--start", str(ARCHIVE_START), "--end", str(last), "--by", "team"]) == 0
     printed = capsys.readouterr().out
-    busiest = Counter((d["ownership_ba"], d["ownership_pod"], d["ownership_team"])
-                      for d in truth["deployments"]).most_common(1)[0]
+    busiest = Counter(
+        (d["ownership_ba"], d["ownership_pod"], d["ownership_team"]) for d in truth["deployments"]
+    ).most_common(1)[0]
     assert f"| {' | '.join(busiest[0])} |" in printed
 
 
@@ -76,12 +77,21 @@ def _create_tagged_resources() -> tuple[str, str]:
         RoleName="lambda-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
     )["Role"]["Arn"]
     lam = boto3.client("lambda")
-    common = {"Runtime": "python3.12", "Role": role, "Handler": "handler.handler",
-              "Code": {"ZipFile": _lambda_zip()}}
+    common = {
+        "Runtime": "python3.12",
+        "Role": role,
+        "Handler": "handler.handler",
+        "Code": {"ZipFile": _lambda_zip()},
+    }
     function_arn = lam.create_function(
-        FunctionName="invoice-renderer", Tags={
-            "Ownership.BA": "payments", "Ownership.Pod": "billing", "Ownership.Team": "invoicing",
-            "Environment": "production"}, **common,
+        FunctionName="invoice-renderer",
+        Tags={
+            "Ownership.BA": "payments",
+            "Ownership.Pod": "billing",
+            "Ownership.Team": "invoicing",
+            "Environment": "production",
+        },
+        **common,
     )["FunctionArn"]
     lam.create_function(FunctionName="untagged-fn", **common)
     ecs = boto3.client("ecs")
@@ -90,26 +100,42 @@ def _create_tagged_resources() -> tuple[str, str]:
         family="ledger", containerDefinitions=[{"name": "app", "image": "ledger:1", "memory": 256}]
     )
     service_arn = ecs.create_service(
-        cluster="payments", serviceName="ledger-api", taskDefinition="ledger", desiredCount=1,
-        tags=[{"key": "ownership.ba", "value": "payments"},  # the lowercase alias
-              {"key": "Ownership.Pod", "value": "ledger"},
-              {"key": "Environment", "value": "production"}],
+        cluster="payments",
+        serviceName="ledger-api",
+        taskDefinition="ledger",
+        desiredCount=1,
+        tags=[
+            {"key": "ownership.ba", "value": "payments"},  # the lowercase alias
+            {"key": "Ownership.Pod", "value": "ledger"},
+            {"key": "Environment", "value": "production"},
+        ],
     )["service"]["serviceArn"]
     return function_arn, service_arn
 
 
 def _lambda(event_id: str, when: datetime, form: str, name: str = "invoice-renderer") -> dict:
     return lambda_update_function_code(
-        event_id=event_id, event_time=when, function_name_form=form, function_name=name,
-        account=MOTO_ACCOUNT, region=REGION, publish=form != "arn", version=5,
+        event_id=event_id,
+        event_time=when,
+        function_name_form=form,
+        function_name=name,
+        account=MOTO_ACCOUNT,
+        region=REGION,
+        publish=form != "arn",
+        version=5,
     )
 
 
 def _ecs(deployment_id: str, when: datetime, service_arn: str) -> dict:
     return ecs_deployment_state_change(
-        envelope_id=f"env-{deployment_id}", envelope_time=when, service_arn=service_arn,
-        event_name="SERVICE_DEPLOYMENT_COMPLETED", deployment_id=deployment_id, updated_at=when,
-        account=MOTO_ACCOUNT, region=REGION,
+        envelope_id=f"env-{deployment_id}",
+        envelope_time=when,
+        service_arn=service_arn,
+        event_name="SERVICE_DEPLOYMENT_COMPLETED",
+        deployment_id=deployment_id,
+        updated_at=when,
+        account=MOTO_ACCOUNT,
+        region=REGION,
     )
 
 
@@ -121,24 +147,42 @@ def test_tagging_api_attributes_each_day_with_the_tags_it_had(aws, tmp_path):
     function_arn, service_arn = _create_tagged_resources()
     assert function_arn.endswith(":function:invoice-renderer")
     archive = tmp_path / "archive"
-    write_object(archive, _noon(DAY1), [
-        _lambda("ct-1", _noon(DAY1), "name"),
-        _lambda("ct-2", _noon(DAY1), "arn"),          # publish=False, unqualified ARN
-        _lambda("ct-3", _noon(DAY1), "partial_arn"),  # version-qualified response ARN
-        _lambda("ct-4", _noon(DAY1), "name", name="untagged-fn"),
-        _ecs("ecs-svc/1", _noon(DAY1), service_arn),
-    ], name="d1")
+    write_object(
+        archive,
+        _noon(DAY1),
+        [
+            _lambda("ct-1", _noon(DAY1), "name"),
+            _lambda("ct-2", _noon(DAY1), "arn"),  # publish=False, unqualified ARN
+            _lambda("ct-3", _noon(DAY1), "partial_arn"),  # version-qualified response ARN
+            _lambda("ct-4", _noon(DAY1), "name", name="untagged-fn"),
+            _ecs("ecs-svc/1", _noon(DAY1), service_arn),
+        ],
+        name="d1",
+    )
     write_object(archive, _noon(DAY2), [_lambda("ct-5", _noon(DAY2), "name")], name="d2")
-    write_object(archive, _noon(DAY3), [
-        _lambda("ct-6", _noon(DAY3), "arn"), _ecs("ecs-svc/2", _noon(DAY3), service_arn),
-    ], name="d3")
-    settings = Settings(archive_uri=str(archive), warehouse=str(tmp_path / "w.duckdb"),
-                        partitions_start="2026-03-01")
+    write_object(
+        archive,
+        _noon(DAY3),
+        [
+            _lambda("ct-6", _noon(DAY3), "arn"),
+            _ecs("ecs-svc/2", _noon(DAY3), service_arn),
+        ],
+        name="d3",
+    )
+    settings = Settings(
+        archive_uri=str(archive),
+        warehouse=str(tmp_path / "w.duckdb"),
+        partitions_start="2026-03-01",
+    )
     defs = build_definitions(settings)
 
     def materialize(day: date) -> None:
-        result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance,
-                                partition_key=day.isoformat(), resources=defs.resources)
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            instance=instance,
+            partition_key=day.isoformat(),
+            resources=defs.resources,
+        )
         assert result.success
 
     def owners() -> list[tuple]:

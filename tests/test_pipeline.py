@@ -27,8 +27,10 @@ REASON_OF_KIND = {
 
 
 def per_day_and_source(conn) -> dict[str, dict[str, int]]:
-    found = {d.isoformat(): {"lambda": 0, "ecs": 0, "eks": 0}
-             for d in (FIRST + timedelta(days=n) for n in range(ARCHIVE_DAYS))}
+    found = {
+        d.isoformat(): {"lambda": 0, "ecs": 0, "eks": 0}
+        for d in (FIRST + timedelta(days=n) for n in range(ARCHIVE_DAYS))
+    }
     for day, source, n in conn.execute(
         "select day, event_source, count(*) from marts.fct_deployments group by all"
     ).fetchall():
@@ -102,7 +104,8 @@ def test_s3_archive_gives_the_generators_truth_and_a_rerun_changes_nothing(
 
 def _landing_metadata(result: dg.ExecuteInProcessResult) -> dict:
     (event,) = [
-        e for e in result.get_asset_materialization_events()
+        e
+        for e in result.get_asset_materialization_events()
         if e.asset_key == dg.AssetKey(["raw", "candidate_events"])
     ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
@@ -112,7 +115,8 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
     archive = tmp_path / "archive"
     shutil.copytree(generated / "archive", archive)
     settings = Settings(
-        archive_uri=str(archive), warehouse=str(tmp_path / "w.duckdb"),
+        archive_uri=str(archive),
+        warehouse=str(tmp_path / "w.duckdb"),
         partitions_start="2026-01-01",
     )
     defs = build_definitions(settings)
@@ -129,9 +133,15 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
 
     expected_first = sum(truth["deployments_per_day"][FIRST.isoformat()].values())
     with dg.instance_for_test() as instance:
+
         def run(selection, day):
-            return dg.materialize(everything, selection=selection, partition_key=day.isoformat(),
-                                  instance=instance, resources=resources)
+            return dg.materialize(
+                everything,
+                selection=selection,
+                partition_key=day.isoformat(),
+                instance=instance,
+                resources=resources,
+            )
 
         run(landing | fct, FIRST)
         on_time = count_first_day()
@@ -142,9 +152,14 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
 
         # A new object arrives, delivered the next evening, with one more deployment of day 1.
         late = lambda_update_function_code(
-            event_id="ct-very-late", event_time=datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC),
-            function_name_form="name", function_name="invoice-renderer",
-            account="444455556666", region="eu-west-1", publish=True, version=3,
+            event_id="ct-very-late",
+            event_time=datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC),
+            function_name_form="name",
+            function_name="invoice-renderer",
+            account="444455556666",
+            region="eu-west-1",
+            publish=True,
+            version=3,
         )
         write_object(archive, datetime(2026, 3, 17, 20, tzinfo=UTC), [late], name="late")
         metadata = _landing_metadata(run(landing, LAST))
@@ -154,9 +169,14 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
 
         # A damaged object is dead-lettered; once fixed and re-uploaded, it is landed again.
         fixed = lambda_update_function_code(
-            event_id="ct-fixed", event_time=datetime(2026, 3, 16, 22, tzinfo=UTC),
-            function_name_form="name", function_name="invoice-renderer",
-            account="444455556666", region="eu-west-1", publish=True, version=4,
+            event_id="ct-fixed",
+            event_time=datetime(2026, 3, 16, 22, tzinfo=UTC),
+            function_name_form="name",
+            function_name="invoice-renderer",
+            account="444455556666",
+            region="eu-west-1",
+            publish=True,
+            version=4,
         )
         path = write_object(archive, datetime(2026, 3, 17, 21, tzinfo=UTC), [fixed], name="fix")
         good = path.read_bytes()
@@ -184,8 +204,11 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
         ({}, ["run", "--start", "2026-03-18", "--end", "2026-03-17"], "is after --end"),
         ({"DORA4_ARCHIVE_URI": "/nonexistent/archive"}, None, "does not exist"),
         ({"DORA4_ARCHIVE_URI": "s3://no-such-bucket/events/"}, None, "does not exist"),
-        ({"DORA4_ARCHIVE_URI": "s3://bucket/events/", "AWS_ACCESS_KEY_ID": ""}, None,
-         "no AWS credentials"),
+        (
+            {"DORA4_ARCHIVE_URI": "s3://bucket/events/", "AWS_ACCESS_KEY_ID": ""},
+            None,
+            "no AWS credentials",
+        ),
         ({"DORA4_LATENESS_HOURS": "a day"}, None, "DORA4_LATENESS_HOURS"),
     ],
 )

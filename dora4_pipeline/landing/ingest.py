@@ -178,7 +178,9 @@ def _count(conn, batch, read_paths, paths, report: LandingReport) -> None:
     report.objects_landed += len(batch)
     report.objects_relanded += sum(p.relanding for p in batch)
     report.bytes_landed += sum(p.obj.size for p in batch)
-    report.objects_read_record_by_record += sum(r != p for r, p in zip(read_paths, paths))
+    report.objects_read_record_by_record += sum(
+        r != p for r, p in zip(read_paths, paths, strict=True)
+    )
 
 
 def _scan(

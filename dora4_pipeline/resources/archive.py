@@ -73,7 +73,9 @@ class LocalArchive:
             if path.is_file():
                 stat = path.stat()
                 key = path.relative_to(self.root).as_posix()
-                objects.append(ArchiveObject(key, f"{stat.st_size}-{stat.st_mtime_ns}", stat.st_size))
+                objects.append(
+                    ArchiveObject(key, f"{stat.st_size}-{stat.st_mtime_ns}", stat.st_size)
+                )
         return objects
 
     def local_paths(self, objects: Sequence[ArchiveObject], workdir: Path) -> list[Path]:
@@ -88,7 +90,9 @@ class S3Archive:
         if self.prefix and not self.prefix.endswith("/"):
             self.prefix += "/"
         if not self.bucket:
-            raise ConfigError(f"DORA4_ARCHIVE_URI: '{uri}' has no bucket; write s3://bucket/prefix/")
+            raise ConfigError(
+                f"DORA4_ARCHIVE_URI: '{uri}' has no bucket; write s3://bucket/prefix/"
+            )
         self.client = boto3.session.Session().client("s3")  # credentials as the env says now
 
     def check(self) -> None:
