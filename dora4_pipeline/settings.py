@@ -16,6 +16,7 @@ from dora4_pipeline.errors import ConfigError
 
 DEMO_DIR = "data/demo"
 DEFAULT_ARCHIVE = f"{DEMO_DIR}/archive/"
+DEMO_TAGS_FILE = f"{DEMO_DIR}/tags.json"
 DEFAULT_WAREHOUSE = "data/dora4.duckdb"
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_LATENESS_HOURS = 24
@@ -47,10 +48,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        archive_uri = env.get("DORA4_ARCHIVE_URI") or DEFAULT_ARCHIVE
+        # The demo archive comes with its tags file: the default setup needs no AWS.
+        demo_tags = DEMO_TAGS_FILE if archive_uri == DEFAULT_ARCHIVE else None
         return cls(
-            archive_uri=env.get("DORA4_ARCHIVE_URI") or DEFAULT_ARCHIVE,
+            archive_uri=archive_uri,
             warehouse=env.get("DORA4_WAREHOUSE") or DEFAULT_WAREHOUSE,
-            tags_file=env.get("DORA4_TAGS_FILE") or None,
+            tags_file=env.get("DORA4_TAGS_FILE") or demo_tags,
             partitions_start=parse_day(
                 env.get("DORA4_PARTITIONS_START") or DEFAULT_PARTITIONS_START,
                 "DORA4_PARTITIONS_START",

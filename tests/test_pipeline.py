@@ -111,6 +111,18 @@ def _landing_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
+def _lambda_deploy(event_id: str, when: datetime) -> dict:
+    return lambda_update_function_code(
+        event_id=event_id,
+        event_time=when,
+        function_name_form="name",
+        function_name="invoice-renderer",
+        account="444455556666",
+        region=REGION,
+        publish=True,
+    )
+
+
 def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, tmp_path):
     archive = tmp_path / "archive"
     shutil.copytree(generated / "archive", archive)
@@ -151,16 +163,7 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
         assert count_first_day() == expected_first
 
         # A new object arrives, delivered the next evening, with one more deployment of day 1.
-        late = lambda_update_function_code(
-            event_id="ct-very-late",
-            event_time=datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC),
-            function_name_form="name",
-            function_name="invoice-renderer",
-            account="444455556666",
-            region="eu-west-1",
-            publish=True,
-            version=3,
-        )
+        late = _lambda_deploy("ct-very-late", datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC))
         write_object(archive, datetime(2026, 3, 17, 20, tzinfo=UTC), [late], name="late")
         metadata = _landing_metadata(run(landing, LAST))
         assert (metadata["objects_landed"], metadata["objects_relanded"]) == (1, 0)
@@ -168,16 +171,7 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
         assert count_first_day() == expected_first + 1
 
         # A damaged object is dead-lettered; once fixed and re-uploaded, it is landed again.
-        fixed = lambda_update_function_code(
-            event_id="ct-fixed",
-            event_time=datetime(2026, 3, 16, 22, tzinfo=UTC),
-            function_name_form="name",
-            function_name="invoice-renderer",
-            account="444455556666",
-            region="eu-west-1",
-            publish=True,
-            version=4,
-        )
+        fixed = _lambda_deploy("ct-fixed", datetime(2026, 3, 16, 22, tzinfo=UTC))
         path = write_object(archive, datetime(2026, 3, 17, 21, tzinfo=UTC), [fixed], name="fix")
         good = path.read_bytes()
         path.write_bytes(good[:-40] + good[-20:])

@@ -2,15 +2,32 @@
 
 import gzip
 import json
-from pathlib import Path
+from datetime import UTC, datetime
 
 from dora4_pipeline.events.records import Damage, Record, decompress, iter_records
+from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+ACCOUNT, REGION = "444455556666", "eu-west-1"
 
 
-def _sample_texts() -> list[str]:
-    return [json.dumps(json.loads(p.read_text())) for p in sorted(SAMPLES.glob("*.json"))]
+def _sample_texts(count: int = 6) -> list[str]:
+    """Realistic events with distinct ids, serialized as Firehose writes them."""
+    arn = ecs_service_arn(service="ledger-api", account=ACCOUNT, region=REGION, cluster="pay")
+    return [
+        json.dumps(
+            ecs_deployment_state_change(
+                envelope_id=f"env-{n}",
+                envelope_time=datetime(2026, 3, 17, 14, n % 60, tzinfo=UTC),
+                service_arn=arn,
+                event_name="SERVICE_DEPLOYMENT_IN_PROGRESS",
+                deployment_id=f"ecs-svc/{n}",
+                updated_at=datetime(2026, 3, 17, 14, n % 60, tzinfo=UTC),
+                account=ACCOUNT,
+                region=REGION,
+            )
+        )
+        for n in range(count)
+    ]
 
 
 def test_concatenated_and_newline_delimited_records_are_read_in_order():
@@ -39,7 +56,7 @@ def test_a_malformed_record_is_one_dead_letter_and_its_neighbours_survive():
 
 
 def test_a_truncated_gzip_keeps_its_readable_prefix_and_says_so():
-    texts = _sample_texts()
+    texts = _sample_texts(count=60)
     data = gzip.compress("".join(texts).encode())
     text, damage = decompress(data[: len(data) * 2 // 3])
     assert isinstance(damage, Damage) and damage.reason.startswith("truncated gzip")

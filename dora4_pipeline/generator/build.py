@@ -5,7 +5,7 @@ Output under `out_dir`:
   (UTC delivery hour of the object's oldest record). One object per five-minute buffer
   window, split at 5 MiB; an object never spans two windows, so its folder hour is never
   before the hour of any event inside it. The folder of the day after the last generated
-  day holds only late deliveries.
+  day holds only deliveries of earlier events (late ones, and those sent near midnight).
 - `tags.json`: `{"<ARN>": {"Ownership.BA": ..., ...}}` for tagged Lambda functions and
   ECS services (untagged ones are absent, as from the Tagging API).
 - `truth.json`: what the generator wrote, never what a pipeline computed:
@@ -41,6 +41,7 @@ Output under `out_dir`:
 from __future__ import annotations
 
 import json
+import shutil
 import time as clock
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -81,9 +82,7 @@ def generate(
 ) -> dict:
     """Write archive/, tags.json and truth.json under `out_dir`; return a summary."""
     began = clock.perf_counter()
-    out_dir = Path(out_dir)
-    archive = out_dir / "archive"
-    archive.mkdir(parents=True, exist_ok=True)
+    archive = _fresh_archive(Path(out_dir))
     scenario = Scenario(
         start=start,
         events_per_day=events_per_day,
@@ -95,19 +94,7 @@ def generate(
     )
     noise = NoiseMaker(account=account, region=region, rng=Random(f"{seed}:noise"))
     writer = ArchiveWriter(archive, Random(f"{seed}:objects"))
-    pending: dict[int, list[Planned]] = defaultdict(list)
-    first = window_of(scenario.start_us)
-    for window in range(first, first + (days + 1) * WINDOWS_PER_DAY):
-        day_index, slot = divmod(window - first, WINDOWS_PER_DAY)
-        if slot == 0 and day_index < days:
-            for planned in scenario.plan_day(day_index):
-                assert window_of(planned.arrival_us) >= window
-                pending[window_of(planned.arrival_us)].append(planned)
-        count = scenario.volume.window_noise[slot] if day_index < days else 0
-        _write_window(
-            writer, noise, window, count, pending.pop(window, []), scenario.start_us // SECOND
-        )
-    assert not pending, "a record was planned beyond the last folder day"
+    _stream(scenario, noise, writer, days)
     params = dict(
         start=start.isoformat(),
         days=days,
@@ -122,11 +109,13 @@ def generate(
         max_object_bytes=MAX_OBJECT_BYTES,
     )
     truth = _truth(params, scenario, writer, start, days)
-    (out_dir / "tags.json").write_text(json.dumps(tags_file(account, region), indent=2) + "\n")
-    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    (archive.parent / "tags.json").write_text(
+        json.dumps(tags_file(account, region), indent=2) + "\n"
+    )
+    (archive.parent / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     stats = writer.stats
     return {
-        "out_dir": str(out_dir),
+        "out_dir": str(archive.parent),
         "objects": stats.objects,
         "events": stats.events,
         "bytes": stats.bytes_uncompressed,
@@ -134,6 +123,36 @@ def generate(
         "deployments": len(truth["deployments"]),
         "seconds": round(clock.perf_counter() - began, 2),
     }
+
+
+def _stream(scenario: Scenario, noise: NoiseMaker, writer: ArchiveWriter, days: int) -> None:
+    """Every buffer window in order, each day planned as it begins; one extra folder day."""
+    pending: dict[int, list[Planned]] = defaultdict(list)
+    first = window_of(scenario.start_us)
+    for window in range(first, first + (days + 1) * WINDOWS_PER_DAY):
+        day_index, slot = divmod(window - first, WINDOWS_PER_DAY)
+        if slot == 0 and day_index < days:
+            for planned in scenario.plan_day(day_index):
+                assert window_of(planned.arrival_us) >= window, "planned into the past"
+                pending[window_of(planned.arrival_us)].append(planned)
+        count = scenario.volume.window_noise[slot] if day_index < days else 0
+        specials = pending.pop(window, [])
+        _write_window(writer, noise, window, count, specials, scenario.start_us // SECOND)
+    assert not pending, "a record was planned beyond the last folder day"
+
+
+def _fresh_archive(out_dir: Path) -> Path:
+    """`out_dir/archive`, emptied when it holds an earlier generation (truth.json beside it).
+
+    Stale objects would silently change the archive; a folder that is not ours is refused.
+    """
+    archive = out_dir / "archive"
+    if (out_dir / "truth.json").exists():
+        shutil.rmtree(archive, ignore_errors=True)
+    elif archive.exists() and any(archive.iterdir()):
+        raise FileExistsError(f"{archive} is not empty and holds no earlier generation")
+    archive.mkdir(parents=True, exist_ok=True)
+    return archive
 
 
 def _write_window(

@@ -45,12 +45,6 @@ class Component:
     cluster: str | None = None  # ECS cluster (None: short ARN) or EKS cluster
     namespace: str | None = None  # EKS only
 
-    @property
-    def source(self) -> str:
-        return {"lambda_function": "lambda", "ecs_service": "ecs", "k8s_deployment": "eks"}[
-            self.kind
-        ]
-
     def resource_id(self, account: str, region: str) -> str:
         """The id truth and the pipeline key a deployment by (unqualified ARN for Lambda)."""
         if self.kind == "lambda_function":
@@ -99,7 +93,7 @@ eks    cart-api              prod/checkout commerce  checkout  cart          pro
 eks    cart-api              stg/checkout  commerce  checkout  cart          stg  =  77
 eks    catalog-web           prod/catalog  commerce  catalog   merchandising prod =  220
 eks    payment-gateway       prod/payments payments  ledger    ledger-core   prod =  120
-eks    fraud-model           prod/fraud    payments  fraud     risk          prod fraud-model-api 121
+eks    fraud-model           prod/fraud    payments  fraud     risk          prod fraud-serving 121
 eks    shipping-quotes       prod/shipping logistics shipping  carriers      prod =  320
 eks    parcel-tracker        prod/shipping logistics shipping  carriers      prod =  321
 eks    batch-runner          prod/batch    -         -         -             -    -  -
@@ -119,32 +113,22 @@ def _component(line: str) -> Component:
         ba,
         pod,
         team,
-        _ENVIRONMENTS.get(env, env),
+        _ENVIRONMENTS.get(env),
         component,
-        _COMPLIANCE.get(ba, "-"),
+        _COMPLIANCE.get(ba),
         project,
         f"{ba}/{component}",
     )
-    tags = {key: value for key, value in zip(TAG_KEYS, values, strict=True) if value != "-"}
-    if ba == "-":
-        tags = {}
-    if name in _LOWERCASE_POD_LABEL:
-        tags = {("ownership.pod" if key == "Ownership.Pod" else key): v for key, v in tags.items()}
-    cluster, namespace = where, None
+    tags = None
+    if ba != "-":
+        tags = {key: value for key, value in zip(TAG_KEYS, values, strict=True) if value != "-"}
+        if name in _LOWERCASE_POD_LABEL:
+            tags["ownership.pod"] = tags.pop("Ownership.Pod")
     if kind == "eks":
         alias, namespace = where.split("/")
-        cluster = _EKS_CLUSTERS[alias]
-    elif kind == "ecs" and where == "-":
-        cluster = None
-    elif kind == "ecs" and where.endswith("-stg"):
-        cluster = where.replace("-stg", "-staging")
-    return Component(
-        _KINDS[kind],
-        name,
-        tags or None,
-        cluster=cluster if kind != "lambda" else None,
-        namespace=namespace,
-    )
+        return Component(_KINDS[kind], name, tags, _EKS_CLUSTERS[alias], namespace)
+    cluster = None if where == "-" else where.replace("-stg", "-staging")
+    return Component(_KINDS[kind], name, tags, cluster)
 
 
 COMPONENTS = tuple(_component(line) for line in _TABLE.strip().splitlines())

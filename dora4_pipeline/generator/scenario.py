@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from random import Random
 
 from dora4_pipeline.generator.catalog import (
@@ -18,19 +19,16 @@ from dora4_pipeline.generator.catalog import (
     LAMBDA_FUNCTIONS,
     Component,
 )
-from dora4_pipeline.generator.firehose import BUFFER_SECONDS, EPOCH
-from dora4_pipeline.generator.noise import NoiseMaker
-from dora4_pipeline.generator.specials import (
-    LOOKALIKES,
-    SECOND,
-    Context,
+from dora4_pipeline.generator.deployments import (
     Deployment,
-    Planned,
     deployment,
-    lookalike,
     missing_deployment_id,
     resend,
 )
+from dora4_pipeline.generator.firehose import BUFFER_SECONDS, EPOCH
+from dora4_pipeline.generator.lookalikes import LOOKALIKES, lookalike
+from dora4_pipeline.generator.noise import NoiseMaker
+from dora4_pipeline.generator.specials import SECOND, Context, Planned
 
 HOUR = 3600 * SECOND
 DAY = 24 * HOUR
@@ -51,7 +49,6 @@ CORRUPTIONS = {
 }
 _SOURCES = ("lambda", "ecs", "eks", "lambda", "ecs", "eks", "lambda", "lambda", "ecs", "eks")
 _BY_SOURCE = {"lambda": LAMBDA_FUNCTIONS, "ecs": ECS_SERVICES, "eks": EKS_DEPLOYMENTS}
-_LOOKALIKE_SOURCE = {"lambda_failed": "lambda", "ecs_in_progress": "ecs", "ecs_failed": "ecs"}
 
 
 def day_start_us(day: date) -> int:
@@ -190,11 +187,12 @@ class Scenario:
 
     # look-alikes and late noise ---------------------------------------------------------
     def _lookalikes(self, day_us: int) -> list[Planned]:
-        ctx, out = self.ctx, []
+        ctx, kinds, out = self.ctx, list(LOOKALIKES), []
         for index in range(self.volume.lookalikes):
-            kind = LOOKALIKES[index % len(LOOKALIKES)]
-            component = self._component(_LOOKALIKE_SOURCE.get(kind, "eks"))
-            made = lookalike(ctx, kind, component, ctx.between(day_us, day_us + DAY), index)
+            turn, kind = divmod(index, len(kinds))
+            component = self._component(LOOKALIKES[kinds[kind]])
+            change_us = ctx.between(day_us, day_us + DAY)
+            made = lookalike(ctx, kinds[kind], component, change_us, turn)
             self._deliver(made, late=ctx.rng.random() < LATE_SHARE)
             out.append(made)
         return out
@@ -204,7 +202,7 @@ class Scenario:
         for _ in range(self.volume.late_noise):
             seconds = self.ctx.between(day_us, day_us + DAY) // SECOND
             text = self.noise.render(seconds)
-            planned = Planned(0, seconds * SECOND, text.__str__, "noise")
+            planned = Planned(0, seconds * SECOND, partial(str, text), "noise")
             self._deliver(planned, late=True)
             out.append(planned)
         return out
@@ -223,7 +221,7 @@ class Scenario:
             Planned(
                 at("malformed_record", 60),
                 at("malformed_record", 55),
-                cut.__str__,
+                partial(str, cut),
                 "noise",
                 mark="cut",
                 rank=0,
@@ -237,7 +235,7 @@ class Scenario:
         broken.arrival_us = at("missing_field", 40)
         out.append(broken)
         out.append(
-            Planned(at("empty_object", 150), at("empty_object", 150), str, "empty", mark="empty")
+            Planned(at("empty_object", 150), at("empty_object", 150), str, "empty", mark="empty"),
         )
         return out
 

@@ -49,6 +49,7 @@ class ArchiveWriter:
         self.survived: set[str] = set()
         self.dead_letters: list[dict] = []
         self.empty_objects: list[str] = []
+        self.truncated = False
 
     def write(self, records: list[str], planned: list[tuple[int, Planned]], first_us: int) -> None:
         """One object: `records` in arrival order, `planned` the special ones by index."""
@@ -56,8 +57,8 @@ class ArchiveWriter:
         key_uuid = random_uuid(self.rng)
         marks = {p.mark: index for index, p in planned if p.mark}
         damage = None
-        if "truncate" in marks:
-            gz, ndjson, damage = True, False, "truncated_gzip"
+        if "truncate" in marks and not self.truncated:  # once, even if the marks span objects
+            gz, ndjson, damage, self.truncated = True, False, "truncated_gzip", True
         elif "cut" in marks:
             gz, ndjson, damage = False, False, "malformed_record"
             records[marks["cut"]] = cut_short(records[marks["cut"]])
@@ -92,20 +93,20 @@ class ArchiveWriter:
         write_object(self.root, key, b"")
 
     def _truncate(self, blob: bytes, ends: list[int], planned: list) -> tuple[bytes, int]:
-        """Cut where about as many deployments stay readable as are lost (at least one each)."""
+        """Cut where about as many deployments stay readable as are lost (halfway if none)."""
         deployments = [ends[index] for index, p in planned if p.role == "deployment"]
-        best, best_score = None, 0
+        best, best_score = truncate(blob, 0.5), 0
         for step in range(2, 19):
             cut, readable = truncate(blob, step / 20)
             kept = sum(end <= readable for end in deployments)
             score = min(kept, len(deployments) - kept)
             if score > best_score:
                 best, best_score = (cut, readable), score
-        if best is None:
-            raise RuntimeError("no cut keeps some deployments and loses others")
         return best
 
-    def _count(self, key, records, planned, body, data, damage) -> None:
+    def _count(
+        self, key: str, records: list[str], planned: list, body: bytes, data: bytes, damage
+    ) -> None:
         stats = self.stats
         stats.objects += 1
         stats.objects_per_day[key[:10].replace("/", "-")] += 1
