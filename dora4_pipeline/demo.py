@@ -17,7 +17,7 @@ from dora4_pipeline.report import (
     run_summary,
 )
 from dora4_pipeline.runner import run_range
-from dora4_pipeline.settings import DEFAULT_ARCHIVE, DEMO_DIR, DEMO_TAGS_FILE, Settings
+from dora4_pipeline.settings import DEFAULT_ARCHIVE, DEMO_DIR, Settings
 
 DEMO_START = date(2026, 3, 16)
 DEMO_DAYS = 7
