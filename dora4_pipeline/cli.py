@@ -1,4 +1,4 @@
-"""`dora4`: generate, run, demo. Errors end in one line naming what to fix."""
+"""`dora4`: run, report, generate, demo. Errors end in one line naming what to fix."""
 
 from __future__ import annotations
 
