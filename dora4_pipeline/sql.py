@@ -9,6 +9,8 @@ model and table names (from files in this repository) are formatted into SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -27,6 +29,18 @@ def load(name: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"SQL model {name!r} not found at {path}")
     return path.read_text()
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: commit when the block ends, roll back if it raises."""
+    conn.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
 
 
 def run_script(conn: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
@@ -69,14 +83,9 @@ def materialize_window(
     """Replace the rows of marts.<table> for [start_day, end_day] with the model's; rerunnable."""
     params = {"start_day": start_day, "end_day": end_day}
     window = f"from marts.{table} where day between $start_day and $end_day"  # noqa: S608
-    conn.execute("begin transaction")
-    try:
+    model = load(f"marts/{table}")
+    with transaction(conn):
         conn.execute(f"delete {window}", params)
-        model = load(f"marts/{table}")
         conn.execute(f"insert into marts.{table} by name select * from ({model})", params)  # noqa: S608
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
     (rows,) = conn.execute(f"select count(*) {window}", params).fetchone()
     return rows

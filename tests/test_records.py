@@ -4,7 +4,7 @@ import gzip
 import json
 from datetime import UTC, datetime
 
-from dora4_pipeline.events.records import Damage, Record, decompress, iter_records
+from dora4_pipeline.events.records import Damage, Record, decompress, iter_records, read_object
 from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
 
 ACCOUNT, REGION = "444455556666", "eu-west-1"
@@ -71,3 +71,15 @@ def test_an_intact_multi_member_gzip_is_not_damage():
     text, damage = decompress(data)
     assert damage is None
     assert text.decode() == texts[0] + texts[1]
+
+
+def test_a_gzip_cut_through_a_record_is_one_dead_letter_at_that_record():
+    texts = _sample_texts(count=60)
+    data = gzip.compress("".join(texts).encode())
+    items = list(read_object(data[: len(data) * 2 // 3]))
+    damages = [i for i in items if isinstance(i, Damage)]
+    records = [i for i in items if isinstance(i, Record)]
+    assert len(damages) == 1 and damages[-1] is items[-1]
+    assert damages[0].reason.startswith("truncated gzip")
+    assert damages[0].index == len(records)
+    assert damages[0].position == sum(len(t) for t in texts[: len(records)])

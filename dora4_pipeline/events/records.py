@@ -100,6 +100,26 @@ def iter_records(text: str) -> Iterator[Record | Damage]:
         position, index = end, index + 1
 
 
+def read_object(data: bytes) -> Iterator[Record | Damage]:
+    """An object's records and damage. A gzip cut short is one dead letter, placed at the
+    record the cut went through (not a second 'malformed' one for the same cause)."""
+    text, cut = decompress(data)
+    pending: Damage | None = None
+    for item in iter_records(text.decode("utf-8", errors="replace")):
+        if pending is not None:
+            yield pending
+        pending = item if isinstance(item, Damage) else None
+        if pending is None:
+            yield item
+    if cut is None:
+        if pending is not None:
+            yield pending
+    elif pending is not None:  # the last record ran into the cut
+        yield Damage(pending.index, pending.position, cut.reason, pending.excerpt)
+    else:
+        yield cut
+
+
 def _is_event(value: object) -> bool:
     return isinstance(value, dict) and "source" in value and "detail-type" in value
 

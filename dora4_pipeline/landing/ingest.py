@@ -20,7 +20,7 @@ import duckdb
 
 from dora4_pipeline import sql
 from dora4_pipeline.events.firehose import delivery_hour
-from dora4_pipeline.events.records import Damage, decompress, is_gzip, iter_records
+from dora4_pipeline.events.records import Damage, is_gzip, read_object
 from dora4_pipeline.resources.archive import Archive, ArchiveObject
 
 BATCH_BYTES = 64 << 20  # compressed bytes per DuckDB scan (a few hundred MB of JSON)
@@ -158,13 +158,8 @@ def _land_batch(
 
 
 def _commit(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute("begin transaction")
-    try:
+    with sql.transaction(conn):
         sql.run_script(conn, "landing/commit_batch", {"now": datetime.now(UTC)})
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
 
 
 def _count(conn, batch, read_paths, paths, report: LandingReport) -> None:
@@ -243,15 +238,12 @@ def _by_compression(paths: list[Path]) -> dict[str, list[Path]]:
 
 def _read_record_by_record(path: Path, work: Path) -> tuple[Path, list[Damage]]:
     """Writes the object's good records as NDJSON beside it; returns that file and the damage."""
-    data, damage = decompress(path.read_bytes())
     damages: list[Damage] = []
     clean = work / f"{path.name}.records.ndjson"
     with clean.open("w") as out:
-        for item in iter_records(data.decode("utf-8", errors="replace")):
+        for item in read_object(path.read_bytes()):
             if isinstance(item, Damage):
                 damages.append(item)
             else:
                 out.write(json.dumps(item.event) + "\n")
-    if damage:
-        damages.append(damage)
     return clean, damages

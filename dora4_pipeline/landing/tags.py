@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dora4_pipeline import sql
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -49,9 +50,12 @@ def build_tag_snapshot_asset(partitions_def: dg.PartitionsDefinition) -> dg.Asse
                     [days[0], days[-1]],
                 ).fetchall()
             }
-            to_take = days if config.retake else [d for d in days if d not in taken]
-            tags = tagging.snapshot() if to_take else {}
-            _store(conn, to_take, tags, tagging.tags_file or "tagging-api")
+        to_take = days if config.retake else [d for d in days if d not in taken]
+        # The API is asked outside the warehouse connection: no other run waits on AWS.
+        tags = tagging.snapshot() if to_take else {}
+        if to_take:
+            with warehouse.connect() as conn:
+                _store(conn, to_take, tags, tagging.tags_file or "tagging-api")
         kept = len(days) - len(to_take)
         context.log.info(
             f"tag snapshots: {len(to_take)} days taken ({len(tags)} tagged resources), "
@@ -68,16 +72,16 @@ def _store(conn, days, tags: dict[str, dict[str, str]], source: str) -> None:
     arns = sorted(tags)
     documents = [json.dumps(tags[arn], sort_keys=True) for arn in arns]
     now = datetime.now(UTC)
-    conn.execute("begin transaction")
-    for day in days:
-        conn.execute("delete from raw.resource_tag_snapshots where snapshot_day = ?", [day])
-        conn.execute("delete from ops.tag_snapshot_days where snapshot_day = ?", [day])
-        conn.execute(
-            "insert into raw.resource_tag_snapshots "
-            "select $day, unnest($arns), unnest($tags)::json, $now",
-            {"day": day, "arns": arns, "tags": documents, "now": now},
-        )
-        conn.execute(
-            "insert into ops.tag_snapshot_days values (?, ?, ?, ?)", [day, now, source, len(arns)]
-        )
-    conn.execute("commit")
+    with sql.transaction(conn):
+        for day in days:
+            conn.execute("delete from raw.resource_tag_snapshots where snapshot_day = ?", [day])
+            conn.execute("delete from ops.tag_snapshot_days where snapshot_day = ?", [day])
+            conn.execute(
+                "insert into raw.resource_tag_snapshots "
+                "select $day, unnest($arns), unnest($tags)::json, $now",
+                {"day": day, "arns": arns, "tags": documents, "now": now},
+            )
+            conn.execute(
+                "insert into ops.tag_snapshot_days values (?, ?, ?, ?)",
+                [day, now, source, len(arns)],
+            )

@@ -72,9 +72,8 @@ class WarehouseResource(dg.ConfigurableResource):
                 delay = min(delay * 2, 5.0)
 
     def _sync_tag_aliases(self, conn: duckdb.DuckDBPyConnection) -> None:
-        conn.execute("begin transaction")
-        conn.execute("delete from ops.tag_key_aliases")
-        conn.executemany(
-            "insert into ops.tag_key_aliases values (?, ?, ?)", alias_rows(self.tag_aliases)
-        )
-        conn.execute("commit")
+        with sql.transaction(conn):
+            conn.execute("delete from ops.tag_key_aliases")
+            conn.executemany(
+                "insert into ops.tag_key_aliases values (?, ?, ?)", alias_rows(self.tag_aliases)
+            )
