@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 
 import dagster as dg
 
+from dora4_pipeline.automation import (
+    build_archive_sensor,
+    build_daily_job,
+    build_daily_schedule,
+)
 from dora4_pipeline.landing.assets import build_landing_asset
 from dora4_pipeline.landing.checks import no_open_dead_letters
 from dora4_pipeline.landing.tags import build_tag_snapshot_asset
@@ -17,7 +23,9 @@ from dora4_pipeline.metrics.checks import (
 )
 from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.partitions import daily_partitions
+from dora4_pipeline.publish.assets import build_publish_asset
 from dora4_pipeline.resources.archive import ArchiveResource
+from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.settings import Settings
@@ -28,18 +36,32 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.partitions_start)
+    first_partition = date.fromisoformat(settings.partitions_start)
+    daily_job = build_daily_job()
     return dg.Definitions(
         assets=[
             build_landing_asset(partitions),
             build_tag_snapshot_asset(partitions),
             build_deployments_asset(partitions, settings.lateness_days),
             build_frequency_asset(partitions),
+            build_publish_asset(partitions),
         ],
         asset_checks=[
             no_open_dead_letters,
             deployment_ids_unique,
             build_ownership_check(settings.unassigned_warn_share),
             daily_counts_match_deployments,
+        ],
+        jobs=[daily_job],
+        schedules=[
+            build_daily_schedule(
+                daily_job, settings.schedule_cron, settings.lateness_days, first_partition
+            )
+        ],
+        sensors=[
+            build_archive_sensor(
+                daily_job, settings.lateness_days, first_partition, settings.sensor_lookback_days
+            )
         ],
         resources={
             "archive": ArchiveResource(uri=settings.archive_uri),
@@ -50,6 +72,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 path=settings.warehouse,
                 tag_aliases={k: list(v) for k, v in settings.tag_aliases.items()},
             ),
+            "datadog": DatadogResource.from_env(),
         },
         # One DuckDB file takes one writer: steps of a run go one after another.
         executor=dg.in_process_executor,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from dagster._utils.schedules import is_valid_cron_string
+
 from dora4_pipeline.errors import ConfigError
 
 DEMO_DIR = "data/demo"
@@ -21,6 +23,8 @@ DEFAULT_WAREHOUSE = "data/dora4.duckdb"
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_LATENESS_HOURS = 24
 DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
+DEFAULT_SCHEDULE_CRON = "0 2 * * *"  # 02:00 UTC
+DEFAULT_SENSOR_LOOKBACK_DAYS = 14
 
 # The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
 SCHEMA_TAG_KEYS = (
@@ -45,6 +49,8 @@ class Settings:
     tag_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tag_regions: tuple[str, ...] = ()
     unassigned_warn_share: float = DEFAULT_UNASSIGNED_WARN_SHARE
+    schedule_cron: str = DEFAULT_SCHEDULE_CRON
+    sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +71,8 @@ class Settings:
                 r.strip() for r in (env.get("DORA4_TAG_REGIONS") or "").split(",") if r.strip()
             ),
             unassigned_warn_share=_parse_share(env.get("DORA4_UNASSIGNED_WARN_SHARE")),
+            schedule_cron=_parse_cron(env.get("DORA4_SCHEDULE_CRON")),
+            sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
 
     @property
@@ -101,6 +109,22 @@ def _parse_hours(text: str | None) -> int:
         return DEFAULT_LATENESS_HOURS
     if not text.isdigit() or int(text) > 24 * 31:
         raise ConfigError(f"DORA4_LATENESS_HOURS: '{text}' must be whole hours from 0 to 744")
+    return int(text)
+
+
+def _parse_cron(text: str | None) -> str:
+    if not text:
+        return DEFAULT_SCHEDULE_CRON
+    if not is_valid_cron_string(text):
+        raise ConfigError(f"DORA4_SCHEDULE_CRON: '{text}' is not a cron expression (UTC)")
+    return text
+
+
+def _parse_lookback(text: str | None) -> int:
+    if not text:
+        return DEFAULT_SENSOR_LOOKBACK_DAYS
+    if not text.isdigit() or not 1 <= int(text) <= 366:
+        raise ConfigError(f"DORA4_SENSOR_LOOKBACK_DAYS: '{text}' must be whole days from 1 to 366")
     return int(text)
 
 

@@ -111,3 +111,21 @@ create table if not exists marts.deployment_frequency_daily (
     git_repository       varchar not null,
     deployments          bigint not null
 );
+
+-- Every point dora4 sent to Datadog, dry-ran or failed to send: an append-only ledger.
+-- The last `sent` row of a (metric, day, tags) is what Datadog holds; a rerun sends only
+-- points whose value differs from it (or that never arrived).
+create table if not exists ops.datadog_publications (
+    metric          varchar not null,
+    day             date not null,
+    point_timestamp bigint not null,      -- the day's 00:00 UTC, epoch seconds
+    tags            varchar not null,     -- the series' tags as sent, comma-separated
+    value           double not null,
+    change          varchar not null,     -- new | changed | retracted (group gone: 0)
+    status          varchar not null,     -- sent | dry_run | failed
+    error           varchar,              -- why a failed point failed (secrets removed)
+    payload         integer not null,     -- which payload of the run carried it
+    run_id          varchar,
+    destination     varchar not null,     -- scheme://host, or 'dry-run'
+    recorded_at     timestamptz not null
+);

@@ -55,6 +55,22 @@ class WarehouseResource(dg.ConfigurableResource):
         os.replace(staging, target)
         return target
 
+    @contextmanager
+    def peek(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only look that never waits: None while a run holds the file (or before
+        the first run made it). For sensors, which must answer quickly."""
+        try:
+            conn = duckdb.connect(self.path, read_only=True)
+        except duckdb.IOException as error:
+            if _LOCK_MESSAGE in str(error).lower() or not Path(self.path).exists():
+                yield None
+                return
+            raise
+        try:
+            yield conn
+        finally:
+            conn.close()
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_seconds

@@ -1,0 +1,280 @@
+"""datadog/deployments_daily: the daily mart as the gauge `dora4.deployments.daily`.
+
+Reads the mart and the ledger, releases the warehouse, talks to Datadog (the client
+retries 429 and 5xx itself), then records every point it sent, dry-ran or failed to send.
+A run whose points finally fail still records the rest, then fails; the next run sends
+only what Datadog does not hold yet.
+"""
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+import duckdb
+import urllib3
+from datadog_api_client.exceptions import ApiException
+from datadog_api_client.v2.api.metrics_api import MetricsApi
+from datadog_api_client.v2.model.metric_content_encoding import MetricContentEncoding
+from datadog_api_client.v2.model.metric_intake_type import MetricIntakeType
+from datadog_api_client.v2.model.metric_payload import MetricPayload
+from datadog_api_client.v2.model.metric_point import MetricPoint
+from datadog_api_client.v2.model.metric_series import MetricSeries
+
+from dora4_pipeline import sql
+from dora4_pipeline.metrics.assets import DEPLOYMENT_FREQUENCY_DAILY
+from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.publish.plan import (
+    METRIC,
+    DuePoint,
+    Prior,
+    compressed_size,
+    current_points,
+    due_points,
+    payloads,
+    series,
+)
+from dora4_pipeline.publish.tags import TAG_KEYS, group_tags
+from dora4_pipeline.resources.datadog import DatadogResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+
+DATADOG_DEPLOYMENTS_DAILY = dg.AssetKey(["datadog", "deployments_daily"])
+HISTORICAL_AFTER_SECONDS = 3600  # older points need Historical Metrics Ingestion
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The fate of one payload's points."""
+
+    points: list[DuePoint]
+    payload: int
+    status: str  # sent | dry_run | failed
+    error: str | None = None
+
+
+class PublishConfig(dg.Config):
+    """`resend: true` sends every point of the window again, changed or not: after
+    enabling Historical Metrics Ingestion, or when Datadog lost data."""
+
+    resend: bool = False
+
+
+def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=DATADOG_DEPLOYMENTS_DAILY,
+        group_name="publish",
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        deps=[DEPLOYMENT_FREQUENCY_DAILY],
+        kinds={"datadog"},
+        description=(
+            f"The gauge `{METRIC}`: one point per UTC day per group of "
+            "marts.deployment_frequency_daily, zero days included, sent only where Datadog "
+            "does not hold the value yet. Ledger: ops.datadog_publications. Dry run "
+            "without DD_API_KEY."
+        ),
+    )
+    def deployments_daily(
+        context: dg.AssetExecutionContext,
+        config: PublishConfig,
+        warehouse: WarehouseResource,
+        datadog: DatadogResource,
+    ) -> dg.MaterializeResult:
+        days = days_of(context.partition_time_window)
+        with warehouse.connect() as conn:
+            current = current_points(_mart_points(conn, days[0], days[-1]))
+            prior = _ledger(conn, days[0], days[-1])
+        due = due_points(current, prior, dry_run=datadog.dry_run, resend=config.resend)
+        batches = payloads(series(due))
+        historical = _say_historical(context, due)
+        outcomes = _send(context, datadog, batches, due)
+        with warehouse.connect() as conn:
+            _record(conn, outcomes, context.run.run_id, datadog)
+        return _result(context, datadog, current, due, batches, outcomes, historical)
+
+    return deployments_daily
+
+
+def _mart_points(conn: duckdb.DuckDBPyConnection, first: date, last: date):
+    columns = list(TAG_KEYS)
+    rows = conn.execute(
+        f"select day, {', '.join(columns)}, deployments "  # noqa: S608 (fixed column names)
+        "from marts.deployment_frequency_daily where day between ? and ?",
+        [first, last],
+    ).fetchall()
+    for day, *groups, deployments in rows:
+        yield day, group_tags(dict(zip(columns, groups, strict=True))), deployments
+
+
+def _ledger(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> dict:
+    rows = conn.execute(
+        """
+        select day, tags,
+            max_by(value, recorded_at) filter (where status = 'sent'),
+            max_by(value, recorded_at) filter (where status in ('sent', 'dry_run'))
+        from ops.datadog_publications
+        where metric = ? and day between ? and ?
+        group by day, tags
+        """,
+        [METRIC, first, last],
+    ).fetchall()
+    return {
+        (day, tuple(tags.split(","))): Prior(sent, recorded) for day, tags, sent, recorded in rows
+    }
+
+
+def _say_historical(context: dg.AssetExecutionContext, due: list[DuePoint]) -> int:
+    cutoff = time.time() - HISTORICAL_AFTER_SECONDS
+    old = sum(p.timestamp < cutoff for p in due)
+    if old:
+        context.log.warning(
+            f"{old} of {len(due)} points are more than an hour old: Datadog keeps them only "
+            f"if Historical Metrics Ingestion is enabled for {METRIC} (README: 'Publishing "
+            "to Datadog'); otherwise it accepts and silently drops them."
+        )
+    return old
+
+
+def _send(
+    context: dg.AssetExecutionContext,
+    datadog: DatadogResource,
+    batches: list[list[dict]],
+    due: list[DuePoint],
+) -> list[Outcome]:
+    by_key = {(p.timestamp, p.tags): p for p in due}
+
+    def points_of(batch: list[dict]) -> list[DuePoint]:
+        return [
+            by_key[(point["timestamp"], tuple(item["tags"]))]
+            for item in batch
+            for point in item["points"]
+        ]
+
+    if datadog.dry_run:
+        context.log.info(
+            f"DD_API_KEY is not set: dry run. {len(due)} points in {len(batches)} payloads "
+            "were built and recorded as dry_run in ops.datadog_publications; nothing was sent."
+        )
+        return [Outcome(points_of(b), n, "dry_run") for n, b in enumerate(batches, 1)]
+    outcomes = []
+    with datadog.api_client() as client:
+        api = MetricsApi(client)
+        for n, batch in enumerate(batches, 1):
+            points = points_of(batch)
+            try:
+                api.submit_metrics(
+                    body=_payload(batch), content_encoding=MetricContentEncoding.GZIP
+                )
+            except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+                reason = datadog.redact(_first_lines(error))
+                context.log.error(
+                    f"payload {n}/{len(batches)}: {len(points)} points failed: {reason}"
+                )
+                outcomes.append(Outcome(points, n, "failed", reason))
+                continue
+            context.log.info(f"payload {n}/{len(batches)}: {len(points)} points sent")
+            outcomes.append(Outcome(points, n, "sent"))
+    return outcomes
+
+
+def _payload(batch: list[dict]) -> MetricPayload:
+    return MetricPayload(
+        series=[
+            MetricSeries(
+                metric=item["metric"],
+                type=MetricIntakeType.GAUGE,
+                points=[
+                    MetricPoint(timestamp=p["timestamp"], value=p["value"]) for p in item["points"]
+                ],
+                tags=item["tags"],
+            )
+            for item in batch
+        ]
+    )
+
+
+def _first_lines(error: Exception) -> str:
+    """Status and reason, and the body Datadog sent back; never the request's headers."""
+    lines = [
+        line for line in str(error).splitlines() if not line.startswith("HTTP response headers")
+    ]
+    return " ".join(lines)[:500] or type(error).__name__
+
+
+def _record(conn, outcomes: list[Outcome], run_id: str, datadog: DatadogResource) -> None:
+    rows = [
+        (
+            p.day,
+            p.timestamp,
+            ",".join(p.tags),
+            p.value,
+            p.change,
+            o.status,
+            o.error,
+            o.payload,
+        )
+        for o in outcomes
+        for p in o.points
+    ]
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    with sql.transaction(conn):
+        conn.execute(
+            """
+            insert into ops.datadog_publications
+            select $metric, unnest($day), unnest($point_timestamp), unnest($tags),
+                unnest($value), unnest($change), unnest($status), unnest($error),
+                unnest($payload), $run_id, $destination, now()
+            """,
+            {
+                "metric": METRIC,
+                "day": list(columns[0]),
+                "point_timestamp": list(columns[1]),
+                "tags": list(columns[2]),
+                "value": list(columns[3]),
+                "change": list(columns[4]),
+                "status": list(columns[5]),
+                "error": list(columns[6]),
+                "payload": list(columns[7]),
+                "run_id": run_id,
+                "destination": "dry-run" if datadog.dry_run else datadog.destination,
+            },
+        )
+
+
+def _result(context, datadog, current, due, batches, outcomes, historical) -> dg.MaterializeResult:
+    by_status = Counter()
+    for outcome in outcomes:
+        by_status[outcome.status] += len(outcome.points)
+    changes = Counter(p.change for p in due)
+    metadata = {
+        "dry_run": datadog.dry_run,
+        "destination": "dry-run" if datadog.dry_run else datadog.destination,
+        "points_in_window": len(current),
+        "points_due": len(due),
+        "points_unchanged": len(current) - (len(due) - changes["retracted"]),
+        "points_retracted": changes["retracted"],
+        "points_sent": by_status["sent"],
+        "points_dry_run": by_status["dry_run"],
+        "points_failed": by_status["failed"],
+        "payloads": len(batches),
+        "largest_payload_bytes": max((compressed_size(b) for b in batches), default=0),
+        "historical_points": historical,
+    }
+    if by_status["failed"]:
+        first_error = next(o.error for o in outcomes if o.status == "failed")
+        raise dg.Failure(
+            description=(
+                f"{by_status['failed']} of {len(due)} points did not reach Datadog after the "
+                f"client's retries ({first_error}). They are in ops.datadog_publications with "
+                "status 'failed'; rerun the partitions to send them."
+            ),
+            metadata=metadata,
+        )
+    context.log.info(
+        f"{len(current)} points for {METRIC}: {len(due)} due, "
+        f"{by_status['sent']} sent, {by_status['dry_run']} dry-run"
+    )
+    return dg.MaterializeResult(metadata=metadata)
