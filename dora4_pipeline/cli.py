@@ -1,4 +1,4 @@
-"""`dora4`: run, report, generate, demo. Errors end in one line naming what to fix."""
+"""`dora4`: run, report, generate, demo, dashboard. Errors end in one line naming what to fix."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_demo
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.generator import generate
+from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD, publish_dashboard
 from dora4_pipeline.report import GROUPINGS, frequency_report, readable_warehouse, run_summary
+from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import RunFailed, run_range
 from dora4_pipeline.settings import DEMO_DIR, Settings, parse_day
 
@@ -53,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="generate the demo archive and run the pipeline on it")
     demo.set_defaults(command=_demo)
+
+    dashboard = commands.add_parser("dashboard", help="create or update the Datadog dashboard")
+    dashboard.add_argument("--file", type=Path, default=DEFAULT_DASHBOARD, help="dashboard JSON")
+    dashboard.set_defaults(command=_dashboard)
     return parser
 
 
@@ -87,6 +93,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     print(run_demo(Settings.from_env()))
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    print(publish_dashboard(DatadogResource.from_env(), args.file))
     return 0
 
 

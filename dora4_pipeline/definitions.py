@@ -34,7 +34,8 @@ from dora4_pipeline.settings import Settings
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
+def build_definitions(settings: Settings, datadog: DatadogResource | None = None) -> dg.Definitions:
+    """`datadog` defaults to DD_API_KEY/DD_APP_KEY/DD_SITE/DORA4_DATADOG_URL."""
     partitions = daily_partitions(settings.partitions_start)
     first_partition = date.fromisoformat(settings.partitions_start)
     daily_job = build_daily_job()
@@ -72,7 +73,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 path=settings.warehouse,
                 tag_aliases={k: list(v) for k, v in settings.tag_aliases.items()},
             ),
-            "datadog": DatadogResource.from_env(),
+            "datadog": datadog or DatadogResource.from_env(),
         },
         # One DuckDB file takes one writer: steps of a run go one after another.
         executor=dg.in_process_executor,

@@ -16,6 +16,7 @@ from dora4_pipeline.report import (
     readable_warehouse,
     run_summary,
 )
+from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import run_range
 from dora4_pipeline.settings import DEFAULT_ARCHIVE, DEMO_DIR, Settings
 
@@ -31,7 +32,7 @@ def run_demo(settings: Settings) -> str:
         generate(demo, start=DEMO_START, days=DEMO_DAYS, events_per_day=DEMO_EVENTS_PER_DAY)
     settings = replace(settings, archive_uri=DEFAULT_ARCHIVE, tags_file=str(demo / "tags.json"))
     last = DEMO_START + timedelta(days=DEMO_DAYS - 1)
-    run_range(settings, DEMO_START, last)
+    run_range(settings, DEMO_START, last, DatadogResource())  # demo data never leaves: dry run
     return "\n\n".join(
         [
             run_summary(settings.warehouse, DEMO_START, last),

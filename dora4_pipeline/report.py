@@ -47,6 +47,24 @@ def open_dead_letters(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+def publication_states(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> list[tuple]:
+    """Each point's latest state in the ledger: (status, points, where they went)."""
+    return conn.execute(
+        """
+        with latest as (
+            select status, destination
+            from ops.datadog_publications
+            where day between ? and ?
+            qualify row_number() over (
+                partition by metric, day, tags order by recorded_at desc) = 1
+        )
+        select status, count(*), string_agg(distinct destination, ', ')
+        from latest group by status order by status
+        """,
+        [first, last],
+    ).fetchall()
+
+
 def readable_warehouse(warehouse: str) -> str:
     """The analysts' copy when there is one (never locked by a run), else the warehouse."""
     copy = analyst_copy_path(warehouse)
@@ -63,6 +81,7 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
     with duckdb.connect(warehouse, read_only=True) as conn:
         per_day = deployments_by_day_and_source(conn, first, last)
         dead = open_dead_letters(conn)
+        published = publication_states(conn, first, last)
         (records,) = conn.execute(
             "select coalesce(sum(records), 0) from ops.landed_objects"
         ).fetchone()
@@ -74,6 +93,15 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
         f"{sum(n for _, n in dead)} dead-lettered (ops.dead_letter_events):",
     ]
     lines += [f"  {count:>5} × {reason}" for reason, count in dead] or ["  none"]
+    lines += [
+        "",
+        "Datadog points for these days, by their latest state (ops.datadog_publications):",
+    ]
+    lines += [f"  {count:>5} × {status} ({where})" for status, count, where in published] or [
+        "  none"
+    ]
+    if any(status == "dry_run" for status, _, _ in published):
+        lines.append("  dry run: DD_API_KEY is not set, nothing was sent to Datadog")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.partitions import last_complete_day, range_tags
 from dora4_pipeline.resources.archive import ArchiveResource
+from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.settings import Settings
 
 _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -38,11 +39,13 @@ def check_range(settings: Settings, first: date, last: date, now: datetime) -> N
         raise ConfigError(f"--end {last} is not a complete UTC day yet; the latest is {latest}")
 
 
-def run_range(settings: Settings, first: date, last: date) -> None:
+def run_range(
+    settings: Settings, first: date, last: date, datadog: DatadogResource | None = None
+) -> None:
     """Raises ConfigError before anything runs, RunFailed if a step fails."""
     now = datetime.now(UTC)
     check_range(settings, first, last, now)
-    defs = build_definitions(settings)
+    defs = build_definitions(settings, datadog)
     ArchiveResource(uri=settings.archive_uri).open()  # bad configuration fails here, in a line
     defs.resources["tagging"].check()
     landing_last = min(last + timedelta(days=settings.lateness_days), last_complete_day(now))
