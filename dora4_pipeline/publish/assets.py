@@ -131,7 +131,7 @@ def _say_historical(context: dg.AssetExecutionContext, due: list[DuePoint]) -> i
         context.log.warning(
             f"{old} of {len(due)} points are more than an hour old: Datadog keeps them only "
             f"if Historical Metrics Ingestion is enabled for {METRIC} (README: 'Publishing "
-            "to Datadog'); otherwise it accepts and silently drops them."
+            "to Datadog'); otherwise Datadog does not keep them."
         )
     return old
 
