@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint dev clean
+.PHONY: setup browser demo test lint dev clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,17 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/dora4 demo
 
-test: setup
+# The UI test drives Debian's chromium (never a downloaded browser): install it if absent.
+browser:
+	@command -v chromium >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	else echo "chromium is missing and installing it needs root: apt-get install chromium" >&2; exit 1; fi; \
+	echo "installing Debian's chromium for the UI test"; \
+	{ $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
+	  || { echo "could not install chromium: install Debian's chromium package and rerun" >&2; exit 1; }
+
+test: setup browser
 	$(BIN)/pytest
 
 lint: setup
