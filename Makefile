@@ -35,6 +35,7 @@ lint: setup
 
 dev: setup
 	mkdir -p .dagster_home
+	cp deploy/local/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -26,6 +26,7 @@ from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.publish.assets import build_publish_asset
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.datadog import DatadogResource
+from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.settings import Settings
@@ -74,6 +75,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
                 tag_aliases={k: list(v) for k, v in settings.tag_aliases.items()},
             ),
             "datadog": datadog or DatadogResource.from_env(),
+            "lake": ParquetLakeResource(uri=settings.parquet_location),
         },
         # One DuckDB file takes one writer: steps of a run go one after another.
         executor=dg.in_process_executor,

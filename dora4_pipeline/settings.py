@@ -43,6 +43,7 @@ SCHEMA_TAG_KEYS = (
 class Settings:
     archive_uri: str = DEFAULT_ARCHIVE
     warehouse: str = DEFAULT_WAREHOUSE
+    parquet_uri: str | None = None  # unset: a `parquet/` folder beside the warehouse
     tags_file: str | None = None
     partitions_start: str = DEFAULT_PARTITIONS_START
     lateness_hours: int = DEFAULT_LATENESS_HOURS
@@ -60,6 +61,7 @@ class Settings:
         return cls(
             archive_uri=archive_uri,
             warehouse=env.get("DORA4_WAREHOUSE") or DEFAULT_WAREHOUSE,
+            parquet_uri=env.get("DORA4_PARQUET_URI") or None,
             tags_file=env.get("DORA4_TAGS_FILE") or demo_tags,
             partitions_start=parse_day(
                 env.get("DORA4_PARTITIONS_START") or DEFAULT_PARTITIONS_START,
@@ -74,6 +76,10 @@ class Settings:
             schedule_cron=_parse_cron(env.get("DORA4_SCHEDULE_CRON")),
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
+
+    @property
+    def parquet_location(self) -> str:
+        return self.parquet_uri or str(Path(self.warehouse).parent / "parquet")
 
     @property
     def lateness_days(self) -> int:

@@ -5,7 +5,7 @@ import dagster as dg
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
 from dora4_pipeline.resources.archive import ArchiveResource
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 CANDIDATE_EVENTS = dg.AssetKey(["raw", "candidate_events"])
 
@@ -13,6 +13,7 @@ CANDIDATE_EVENTS = dg.AssetKey(["raw", "candidate_events"])
 def build_landing_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=CANDIDATE_EVENTS,
+        pool=WAREHOUSE_POOL,
         group_name="landing",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,

@@ -13,7 +13,7 @@ import dagster as dg
 from dora4_pipeline import sql
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
 from dora4_pipeline.resources.tagging import TaggingResource
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 RESOURCE_TAG_SNAPSHOTS = dg.AssetKey(["raw", "resource_tag_snapshots"])
 
@@ -25,6 +25,7 @@ class TagSnapshotConfig(dg.Config):
 def build_tag_snapshot_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=RESOURCE_TAG_SNAPSHOTS,
+        pool=WAREHOUSE_POOL,
         group_name="landing",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,

@@ -6,7 +6,8 @@ from dora4_pipeline import sql
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.lake import ParquetLakeResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"])
 
@@ -14,6 +15,7 @@ DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"]
 def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=DEPLOYMENT_FREQUENCY_DAILY,
+        pool=WAREHOUSE_POOL,
         group_name="metrics",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
@@ -26,7 +28,7 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
         ),
     )
     def deployment_frequency_daily(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
         days = days_of(context.partition_time_window)
         with warehouse.connect() as conn:
@@ -44,6 +46,7 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
                 "where day between ? and ?",
                 [days[0], days[-1]],
             ).fetchone()
+            parquet = lake.write_days(conn, "deployment_frequency_daily", days)
         copy = warehouse.publish_analyst_copy()
         context.log.info(f"{rows} group-days from {days[0]} to {days[-1]}; analysts: {copy}")
         return dg.MaterializeResult(
@@ -55,6 +58,7 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
                     table(["BA", "pod", "deployments", "per day"], by_pod)
                 ),
                 "analyst_copy": str(copy),
+                "parquet": parquet,
             }
         )
 

@@ -5,12 +5,17 @@ import dagster as dg
 from dora4_pipeline.markdown import table
 from dora4_pipeline.metrics.assets import DEPLOYMENT_FREQUENCY_DAILY
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 OWNERSHIP_COLUMNS = ("ownership_ba", "ownership_pod", "ownership_team", "environment")
 
 
-@dg.asset_check(asset=FCT_DEPLOYMENTS, blocking=True, description="deployment_id is unique.")
+@dg.asset_check(
+    asset=FCT_DEPLOYMENTS,
+    pool=WAREHOUSE_POOL,
+    blocking=True,
+    description="deployment_id is unique.",
+)
 def deployment_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         duplicates = conn.execute(
@@ -26,6 +31,7 @@ def deployment_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 def build_ownership_check(warn_share: float) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=FCT_DEPLOYMENTS,
+        pool=WAREHOUSE_POOL,
         description=(
             "Every deployment has an owner or is counted as 'unassigned' (never NULL or "
             f"empty); warns when a day's unassigned share exceeds {warn_share:.0%}."
@@ -62,6 +68,7 @@ def build_ownership_check(warn_share: float) -> dg.AssetChecksDefinition:
 
 @dg.asset_check(
     asset=DEPLOYMENT_FREQUENCY_DAILY,
+    pool=WAREHOUSE_POOL,
     blocking=True,
     description="Each day's counts sum to the rows of marts.fct_deployments they summarize.",
 )

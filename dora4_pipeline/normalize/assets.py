@@ -7,7 +7,8 @@ from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.lake import ParquetLakeResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
 
@@ -22,6 +23,7 @@ def build_deployments_asset(
 
     @dg.asset(
         key=FCT_DEPLOYMENTS,
+        pool=WAREHOUSE_POOL,
         group_name="normalize",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
@@ -33,11 +35,12 @@ def build_deployments_asset(
         description=(
             "One row per successful deployment (Lambda UpdateFunctionCode, ECS "
             "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0), "
-            "partitioned by the change's own UTC day, duplicates collapsed, with ownership."
+            "partitioned by the change's own UTC day, duplicates collapsed, with ownership. "
+            "Also written as Parquet per day (DORA4_PARQUET_URI)."
         ),
     )
     def fct_deployments(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
         days = days_of(context.partition_time_window)
         with warehouse.connect() as conn:
@@ -47,10 +50,12 @@ def build_deployments_asset(
                 "where day between ? and ? group by all order by all",
                 [days[0], days[-1]],
             ).fetchall()
-        context.log.info(f"{rows} deployments from {days[0]} to {days[-1]}")
+            parquet = lake.write_days(conn, "fct_deployments", days)
+        context.log.info(f"{rows} deployments from {days[0]} to {days[-1]}; Parquet: {parquet}")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
+                "parquet": parquet,
                 "deployments_by_day_and_source": dg.MetadataValue.md(
                     table(["day", "source", "deployments"], per_day)
                 ),

@@ -37,7 +37,7 @@ from dora4_pipeline.publish.plan import (
 )
 from dora4_pipeline.publish.tags import TAG_KEYS, group_tags
 from dora4_pipeline.resources.datadog import DatadogResource
-from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 DATADOG_DEPLOYMENTS_DAILY = dg.AssetKey(["datadog", "deployments_daily"])
 HISTORICAL_AFTER_SECONDS = 3600  # older points need Historical Metrics Ingestion
@@ -63,6 +63,7 @@ class PublishConfig(dg.Config):
 def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=DATADOG_DEPLOYMENTS_DAILY,
+        pool=WAREHOUSE_POOL,
         group_name="publish",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,

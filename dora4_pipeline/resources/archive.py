@@ -96,12 +96,12 @@ class S3Archive:
         self.client = boto3.session.Session().client("s3")  # credentials as the env says now
 
     def check(self) -> None:
-        with _explained(f"s3://{self.bucket}/{self.prefix}"):
+        with explained(f"s3://{self.bucket}/{self.prefix}"):
             self.client.head_bucket(Bucket=self.bucket)
 
     def list_day(self, day: date) -> list[ArchiveObject]:
         objects = []
-        with _explained(f"s3://{self.bucket}/{self.prefix}"):
+        with explained(f"s3://{self.bucket}/{self.prefix}"):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=self.prefix + day_prefix(day)
             )
@@ -115,7 +115,7 @@ class S3Archive:
         def download(indexed: tuple[int, ArchiveObject]) -> Path:
             index, obj = indexed
             target = workdir / f"{index:06d}-{Path(obj.key).name}"
-            with _explained(f"s3://{self.bucket}/{self.prefix}{obj.key}"):
+            with explained(f"s3://{self.bucket}/{self.prefix}{obj.key}"):
                 self.client.download_file(self.bucket, self.prefix + obj.key, str(target))
             return target
 
@@ -123,7 +123,7 @@ class S3Archive:
             return list(pool.map(download, enumerate(objects)))
 
 
-class _explained:
+class explained:
     """Turns boto3's failures into one sentence naming what to fix."""
 
     def __init__(self, where: str) -> None:

@@ -16,6 +16,10 @@ from dora4_pipeline import sql
 from dora4_pipeline.settings import DEFAULT_WAREHOUSE, alias_rows, analyst_copy_path
 
 _LOCK_MESSAGE = "lock"
+# Every step that opens the file read-write runs in this Dagster pool. With a limit of 1
+# (deploy/local/dagster.yaml, deploy/production/dagster.yaml), steps of concurrent runs
+# take turns instead of meeting DuckDB's single-writer lock.
+WAREHOUSE_POOL = "dora4_warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -1,0 +1,60 @@
+"""The normalized layer as Parquet, one file per table and UTC day, for readers other
+than the warehouse: DuckDB, Athena, Spark, another machine.
+
+Hive layout, `<uri>/<table>/day=YYYY-MM-DD/part-0.parquet`, the day in the folder name
+only (what Athena and Spark expect of a partition column). Each materialized day is
+rewritten whole and replaced atomically (local: rename; S3: one PUT), so a reader sees
+the old file or the new one, never a mix, and never holds a lock on the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import boto3
+import dagster as dg
+import duckdb
+
+from dora4_pipeline.resources.archive import explained
+
+
+class ParquetLakeResource(dg.ConfigurableResource):
+    """DORA4_PARQUET_URI: a folder or `s3://bucket/prefix/`."""
+
+    uri: str
+
+    def write_days(self, conn: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> str:
+        """Writes marts.<table> for each day; returns where the table's files are."""
+        for day in days:
+            relative = f"{table}/day={day.isoformat()}/part-0.parquet"
+            if self.uri.startswith("s3://"):
+                self._upload(conn, table, day, relative)
+            else:
+                target = Path(self.uri) / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".{target.name}.partial")
+                _copy_day(conn, table, day, partial)
+                os.replace(partial, target)
+        return f"{self.uri.rstrip('/')}/{table}/"
+
+    def _upload(self, conn: duckdb.DuckDBPyConnection, table: str, day: date, relative: str):
+        parsed = urlparse(self.uri)
+        key = f"{parsed.path.strip('/')}/{relative}".lstrip("/")
+        with tempfile.TemporaryDirectory(prefix="dora4-parquet-") as workdir:
+            staged = Path(workdir) / "part-0.parquet"
+            _copy_day(conn, table, day, staged)
+            with explained(f"s3://{parsed.netloc}/{key}"):
+                boto3.session.Session().client("s3").upload_file(str(staged), parsed.netloc, key)
+
+
+def _copy_day(conn: duckdb.DuckDBPyConnection, table: str, day: date, path: Path) -> None:
+    literal = "'" + str(path).replace("'", "''") + "'"  # our own path, never event data
+    conn.execute(
+        f"copy (select * exclude (day) from marts.{table} where day = $day) "  # noqa: S608
+        f"to {literal} (format parquet, compression zstd)",
+        {"day": day},
+    )
