@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="materialize every asset for days START..END (UTC)")
     run.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     run.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    run.add_argument(
+        "--restate-spec",
+        action="store_true",
+        help="recompute the weekly/monthly marts with a changed DORA4_TIMEZONE/DORA4_BANDS",
+    )
     run.set_defaults(command=_run)
 
     report = commands.add_parser("report", help="print deployment frequency for START..END")
@@ -65,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
-    run_range(settings, first, last)
+    run_range(settings, first, last, restate_spec=args.restate_spec)
     print(run_summary(settings.warehouse, first, last))
     return 0
 

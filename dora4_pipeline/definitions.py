@@ -21,6 +21,7 @@ from dora4_pipeline.metrics.checks import (
     daily_counts_match_deployments,
     deployment_ids_unique,
 )
+from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.publish.assets import build_publish_asset
@@ -46,6 +47,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             build_tag_snapshot_asset(partitions),
             build_deployments_asset(partitions, settings.lateness_days),
             build_frequency_asset(partitions),
+            *(build_period_asset(partitions, grain, settings.spec, []) for grain in GRAINS),
             build_publish_asset(partitions),
         ],
         asset_checks=[

@@ -14,6 +14,7 @@ import dagster as dg
 from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
+from dora4_pipeline.metrics.periods import GRAINS
 from dora4_pipeline.partitions import last_complete_day, range_tags
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.datadog import DatadogResource
@@ -40,9 +41,15 @@ def check_range(settings: Settings, first: date, last: date, now: datetime) -> N
 
 
 def run_range(
-    settings: Settings, first: date, last: date, datadog: DatadogResource | None = None
+    settings: Settings,
+    first: date,
+    last: date,
+    datadog: DatadogResource | None = None,
+    *,
+    restate_spec: bool = False,
 ) -> None:
-    """Raises ConfigError before anything runs, RunFailed if a step fails."""
+    """Raises ConfigError before anything runs, RunFailed if a step fails. `restate_spec`
+    recomputes the period marts with a changed metric spec (see metrics/periods.py)."""
     now = datetime.now(UTC)
     check_range(settings, first, last, now)
     defs = build_definitions(settings, datadog)
@@ -52,16 +59,21 @@ def run_range(
     with _instance() as instance:
         _execute(defs, instance, dg.AssetSelection.assets(CANDIDATE_EVENTS), first, landing_last)
         downstream = dg.AssetSelection.all() - dg.AssetSelection.assets(CANDIDATE_EVENTS)
-        _execute(defs, instance, downstream, first, last)
+        restate = {
+            "ops": {
+                f"marts__{name}": {"config": {"restate_spec": True}} for name in GRAINS.values()
+            }
+        }
+        _execute(defs, instance, downstream, first, last, restate if restate_spec else {})
 
 
-def _execute(defs, instance, selection, first: date, last: date) -> None:
+def _execute(defs, instance, selection, first: date, last: date, config: dict | None = None):
     job = dg.define_asset_job("dora4_cli_run", selection=selection)
     resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job.name)
     result = resolved.execute_in_process(
         instance=instance,
         tags=range_tags(first, last),
-        run_config=_QUIET_LOGS,
+        run_config={**_QUIET_LOGS, **(config or {})},
         raise_on_error=False,
     )
     if not result.success:

@@ -15,6 +15,7 @@ from pathlib import Path
 from dagster._utils.schedules import is_valid_cron_string
 
 from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.spec import MetricSpec
 
 DEMO_DIR = "data/demo"
 DEFAULT_ARCHIVE = f"{DEMO_DIR}/archive/"
@@ -51,6 +52,8 @@ class Settings:
     tag_regions: tuple[str, ...] = ()
     unassigned_warn_share: float = DEFAULT_UNASSIGNED_WARN_SHARE
     schedule_cron: str = DEFAULT_SCHEDULE_CRON
+    timezone: str = "UTC"
+    bands: str = "dora2023"
     sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
 
     @classmethod
@@ -74,8 +77,15 @@ class Settings:
             ),
             unassigned_warn_share=_parse_share(env.get("DORA4_UNASSIGNED_WARN_SHARE")),
             schedule_cron=_parse_cron(env.get("DORA4_SCHEDULE_CRON")),
+            timezone=env.get("DORA4_TIMEZONE") or "UTC",
+            bands=env.get("DORA4_BANDS") or "dora2023",
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
+
+    @property
+    def spec(self) -> MetricSpec:
+        """The metric spec; a bad timezone or band set is a ConfigError here."""
+        return MetricSpec(timezone=self.timezone, bands=self.bands)
 
     @property
     def parquet_location(self) -> str:

@@ -35,6 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
         try:
             conn.execute("set TimeZone = 'UTC'")
             conn.execute(sql.load("setup/warehouse"))
+            conn.execute(sql.load("setup/dora_periods"))
             self._sync_tag_aliases(conn)
             sql.build_views(conn)
             yield conn

@@ -1,0 +1,159 @@
+-- The four DORA keys per period ($grain: 'week' or 'month') × BA × pod × team × environment,
+-- for periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
+-- every group that has ever deployed. Thresholds come from the metric spec as parameters.
+with deployments as (
+    select
+        deployment_id, ownership_ba, ownership_pod, ownership_team, environment,
+        cast(deployed_at at time zone $tz as date) as local_day
+    from marts.fct_deployments
+),
+groups as (
+    select distinct ownership_ba, ownership_pod, ownership_team, environment from deployments
+),
+periods as (
+    select cast(p as date) as period_start,
+        cast(p + case when $grain = 'week' then interval 7 day else interval 1 month end
+             as date) as period_end            -- exclusive
+    from generate_series(cast($first_period as timestamp), cast($last_period as timestamp),
+        case when $grain = 'week' then interval 7 day else interval 1 month end) as t(p)
+),
+-- The ISO weeks whose Monday falls in the period: one for a week, four or five for a month.
+period_weeks as (
+    select periods.period_start, cast(w as date) as week
+    from periods, generate_series(cast(period_start as timestamp),
+        cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
+    where isodow(w) = 1
+),
+days_per_week as (
+    select pw.period_start, g.ownership_ba, g.ownership_pod, g.ownership_team, g.environment,
+        count(distinct d.local_day) as days
+    from period_weeks pw
+    cross join groups g
+    left join deployments d
+        on d.local_day >= pw.week and d.local_day < pw.week + 7
+        and (d.ownership_ba, d.ownership_pod, d.ownership_team, d.environment)
+            = (g.ownership_ba, g.ownership_pod, g.ownership_team, g.environment)
+    group by all
+),
+frequency as (
+    select periods.period_start, g.ownership_ba, g.ownership_pod, g.ownership_team,
+        g.environment,
+        count(d.deployment_id) as deployments,
+        count(distinct d.local_day) as deployment_days,
+        any_value(period_end - periods.period_start) as calendar_days
+    from periods
+    cross join groups g
+    left join deployments d
+        on d.local_day >= periods.period_start and d.local_day < periods.period_end
+        and (d.ownership_ba, d.ownership_pod, d.ownership_team, d.environment)
+            = (g.ownership_ba, g.ownership_pod, g.ownership_team, g.environment)
+    group by all
+),
+-- "Medium" deployment frequency: deployed at all in the trailing four weeks (weekly rows)
+-- or in the month (monthly rows).
+recent as (
+    select periods.period_start, d.ownership_ba, d.ownership_pod, d.ownership_team,
+        d.environment, count(*) as deployments
+    from periods
+    join deployments d
+        on d.local_day < periods.period_end
+        and d.local_day >= case when $grain = 'week' then periods.period_end - 28
+                                else periods.period_start end
+    group by all
+),
+lead_times as (
+    select cast(date_trunc($grain, cast(deployed_at at time zone $tz as date)) as date)
+            as period_start,
+        ownership_ba, ownership_pod, ownership_team, environment,
+        quantile_cont(lead_time_seconds, 0.5) filter (where lead_time_seconds > 0) as median,
+        quantile_cont(lead_time_seconds, 0.9) filter (where lead_time_seconds > 0) as p90,
+        count(*) filter (where lead_time_seconds > 0) as samples,
+        count(*) filter (where lead_time_seconds <= 0) as excluded
+    from marts.fct_changes
+    group by all
+),
+failed as (
+    select distinct deployment_id from marts.fct_failures where deployment_id is not null
+),
+change_failures as (
+    select cast(date_trunc($grain, d.local_day) as date) as period_start,
+        d.ownership_ba, d.ownership_pod, d.ownership_team, d.environment,
+        count(*) as failed_deployments
+    from deployments d
+    join failed using (deployment_id)
+    group by all
+),
+restores as (
+    select cast(date_trunc($grain, cast(started_at at time zone $tz as date)) as date)
+            as period_start,
+        ownership_ba, ownership_pod, ownership_team, environment,
+        quantile_cont(epoch(resolved_at) - epoch(started_at), 0.5) as median,
+        count(*) as samples
+    from marts.fct_failures
+    where resolved_at is not null
+    group by all
+),
+joined as (
+    select
+        f.*,
+        (select quantile_cont(w.days, 0.5) from days_per_week w
+         where (w.period_start, w.ownership_ba, w.ownership_pod, w.ownership_team, w.environment)
+             = (f.period_start, f.ownership_ba, f.ownership_pod, f.ownership_team, f.environment)
+        ) as deployment_days_per_week,
+        coalesce(r.deployments, 0) as recent_deployments,
+        l.median as lead_time_median_seconds,
+        l.p90 as lead_time_p90_seconds,
+        coalesce(l.samples, 0) as lead_time_samples,
+        coalesce(l.excluded, 0) as lead_time_excluded,
+        coalesce(c.failed_deployments, 0) as failed_deployments,
+        t.median as time_to_restore_median_seconds,
+        coalesce(t.samples, 0) as restore_samples
+    from frequency f
+    left join recent r using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join lead_times l using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join change_failures c using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join restores t using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+)
+select
+    period_start, ownership_ba, ownership_pod, ownership_team, environment,
+    deployments,
+    deployment_days,
+    deployments / calendar_days as deployment_rate_per_day,
+    deployment_days_per_week,
+    lead_time_median_seconds,
+    lead_time_p90_seconds,
+    lead_time_samples,
+    lead_time_excluded,
+    failed_deployments,
+    case when deployments > 0 then failed_deployments / deployments end as change_failure_rate,
+    time_to_restore_median_seconds,
+    restore_samples,
+    case
+        when deployment_days_per_week >= $df_elite then 'elite'
+        when deployment_days_per_week >= $df_high then 'high'
+        when recent_deployments > 0 then 'medium'
+        else 'low'
+    end as deployment_frequency_band,
+    case
+        when lead_time_median_seconds is null then 'no_data'
+        when lead_time_median_seconds < $lt_elite then 'elite'
+        when lead_time_median_seconds < $lt_high then 'high'
+        when lead_time_median_seconds < $lt_medium then 'medium'
+        else 'low'
+    end as lead_time_band,
+    case
+        when deployments = 0 then 'no_data'
+        when failed_deployments / deployments <= $cfr_elite then 'elite'
+        when failed_deployments / deployments <= $cfr_high then 'high'
+        when failed_deployments / deployments <= $cfr_medium then 'medium'
+        else 'low'
+    end as change_failure_rate_band,
+    case
+        when time_to_restore_median_seconds is null then 'no_data'
+        when time_to_restore_median_seconds < $ttr_elite then 'elite'
+        when time_to_restore_median_seconds < $ttr_high then 'high'
+        when time_to_restore_median_seconds < $ttr_medium then 'medium'
+        else 'low'
+    end as time_to_restore_band,
+    $spec_version as spec_version
+from joined

@@ -1,0 +1,67 @@
+-- The four keys per period, in the reporting timezone of the metric spec (dora4_pipeline/spec.py).
+-- Weekly and monthly rows have the same columns; `spec_version` says how they were computed.
+create table if not exists marts.dora_weekly (
+    period_start                    date not null,   -- Monday (weekly) or the 1st (monthly), local
+    ownership_ba                    varchar not null,
+    ownership_pod                   varchar not null,
+    ownership_team                  varchar not null,
+    environment                     varchar not null,
+    deployments                     bigint not null,
+    deployment_days                 bigint not null, -- local days with ≥ 1 deployment
+    deployment_rate_per_day         double not null, -- deployments ÷ calendar days of the period
+    deployment_days_per_week        double not null, -- median over the period's weeks
+    lead_time_median_seconds        double,
+    lead_time_p90_seconds           double,
+    lead_time_samples               bigint not null, -- commits with a positive lead time
+    lead_time_excluded              bigint not null, -- commits with a lead time ≤ 0, left out
+    failed_deployments              bigint not null,
+    change_failure_rate             double,          -- NULL without deployments
+    time_to_restore_median_seconds  double,
+    restore_samples                 bigint not null, -- resolved failures started in the period
+    deployment_frequency_band       varchar not null,
+    lead_time_band                  varchar not null,
+    change_failure_rate_band        varchar not null,
+    time_to_restore_band            varchar not null,
+    spec_version                    varchar not null
+);
+create table if not exists marts.dora_monthly as select * from marts.dora_weekly limit 0;
+
+-- The spec the period marts were computed with: one row, replaced only by an explicit restatement.
+create table if not exists ops.metric_spec (
+    spec_version    varchar not null,
+    spec            json not null,
+    adopted_at      timestamptz not null
+);
+
+-- Inputs of lead time and failures (filled by their own models; empty until then).
+create table if not exists marts.fct_changes (
+    deployment_id       varchar not null,
+    commit_sha          varchar not null,
+    committed_at        timestamptz not null,
+    deployed_at         timestamptz not null,
+    day                 date not null,
+    lead_time_seconds   bigint not null,
+    git_project_id      varchar not null,
+    component_name      varchar not null,
+    component_type      varchar not null,
+    event_source        varchar not null,
+    environment         varchar not null,
+    ownership_ba        varchar not null,
+    ownership_pod       varchar not null,
+    ownership_team      varchar not null,
+    source_event_id     varchar
+);
+create table if not exists marts.fct_failures (
+    failure_id          varchar not null,
+    kind                varchar not null,      -- incident | rollback | circuit_breaker
+    started_at          timestamptz not null,
+    resolved_at         timestamptz,
+    day                 date not null,
+    deployment_id       varchar,
+    component_name      varchar not null,
+    environment         varchar not null,
+    ownership_ba        varchar not null,
+    ownership_pod       varchar not null,
+    ownership_team      varchar not null,
+    source_event_id     varchar
+);

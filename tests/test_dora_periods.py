@@ -1,0 +1,187 @@
+"""The weekly and monthly marts: bands at each boundary (metric rules over hand-made facts),
+and the reporting timezone moving a deployment across a day and week boundary (end to end,
+from an archived event)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pytest
+from archive_helpers import write_object
+from conftest import REGION
+
+from dora4_pipeline.cli import main
+from dora4_pipeline.generator.events import lambda_update_function_code
+from dora4_pipeline.metrics.periods import materialize_periods
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.spec import MetricSpec
+
+WEEK = date(2026, 3, 16)  # a Monday
+DAY_S = 86_400
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+class Facts:
+    """Rows for marts.fct_deployments / fct_changes / fct_failures, one pod per case."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn, self.n = conn, 0
+
+    def deploy(self, pod: str, when: datetime) -> str:
+        self.n += 1
+        deployment_id = f"lambda:{pod}-{self.n}"
+        self.conn.execute(
+            "insert into marts.fct_deployments values (?, ?, ?, 'lambda', 'lambda_function', "
+            "?, ?, 'production', 'ns', '1', 'g/r', 'ba', ?, 'team', ?, 'obj')",
+            [deployment_id, when, when.date(), pod, f"arn:{pod}", pod, deployment_id],
+        )
+        return deployment_id
+
+    def change(self, pod: str, deployment_id: str, deployed: datetime, lead_seconds: int):
+        committed = deployed - timedelta(seconds=lead_seconds)
+        self.conn.execute(
+            "insert into marts.fct_changes values (?, ?, ?, ?, ?, ?, '1', ?, 'lambda_function', "
+            "'lambda', 'production', 'ba', ?, 'team', null)",
+            [
+                deployment_id,
+                f"sha{self.n}",
+                committed,
+                deployed,
+                deployed.date(),
+                lead_seconds,
+                pod,
+                pod,
+            ],
+        )
+
+    def failure(self, pod: str, deployment_id: str | None, start: datetime, seconds: int):
+        self.n += 1
+        self.conn.execute(
+            "insert into marts.fct_failures values (?, 'incident', ?, ?, ?, ?, ?, 'production', "
+            "'ba', ?, 'team', null)",
+            [
+                f"f{self.n}",
+                start,
+                start + timedelta(seconds=seconds),
+                start.date(),
+                deployment_id,
+                pod,
+                pod,
+            ],
+        )
+
+
+@pytest.fixture
+def facts(tmp_path):
+    with WarehouseResource(path=str(tmp_path / "w.duckdb")).connect() as conn:
+        yield Facts(conn)
+
+
+def bands(conn, spec: MetricSpec) -> dict[str, tuple]:
+    materialize_periods(conn, "week", spec, WEEK, WEEK)
+    rows = conn.execute(
+        "select ownership_pod, deployment_frequency_band, lead_time_band, "
+        "change_failure_rate_band, time_to_restore_band, lead_time_samples, "
+        "lead_time_excluded, spec_version from marts.dora_weekly where period_start = ?",
+        [WEEK],
+    ).fetchall()
+    return {pod: tuple(rest) for pod, *rest in rows}
+
+
+@pytest.mark.parametrize(
+    "spec, lead_seconds, expected",
+    [
+        (MetricSpec(), DAY_S - 1, "elite"),  # 2023: < 1 day
+        (MetricSpec(), DAY_S, "high"),
+        (MetricSpec(), 7 * DAY_S, "medium"),
+        (MetricSpec(), 30 * DAY_S, "low"),
+        (MetricSpec(bands="dora2021"), 3599, "elite"),  # 2021: < 1 hour
+        (MetricSpec(bands="dora2021"), 3600, "high"),
+    ],
+)
+def test_lead_time_band_at_its_boundaries(facts, spec, lead_seconds, expected):
+    deployed = at(WEEK)
+    deployment = facts.deploy("lt", deployed)
+    facts.change("lt", deployment, deployed, lead_seconds)
+    facts.change("lt", deployment, deployed, 0)  # a commit dated at the deploy: excluded
+    df, lt, _, _, samples, excluded, version = bands(facts.conn, spec)["lt"]
+    assert (lt, samples, excluded) == (expected, 1, 1)
+    assert version == spec.version
+
+
+def test_frequency_failure_rate_and_restore_bands_at_their_boundaries(facts):
+    def deploy_days(pod: str, days: int, per_day: int = 1) -> list[str]:
+        return [
+            facts.deploy(pod, at(WEEK + timedelta(days=d), 8 + k))
+            for d in range(days)
+            for k in range(per_day)
+        ]
+
+    deploy_days("df5", 5)  # 5 deployment days in the week
+    deploy_days("df4", 4)
+    facts.deploy("medium", at(WEEK - timedelta(days=21)))  # inside the trailing 4 weeks
+    facts.deploy("low", at(WEEK - timedelta(days=22)))  # one day before them
+    cfr5 = deploy_days("cfr5", 4, per_day=5)  # 20 deployments, 1 failed: 5 %
+    facts.failure("cfr5", cfr5[0], at(WEEK, 20), 60)
+    cfr10 = deploy_days("cfr10", 2, per_day=5)  # 10 deployments, 1 failed: 10 %
+    facts.failure("cfr10", cfr10[0], at(WEEK, 20), 60)
+    cfr20 = deploy_days("cfr20", 1, per_day=5)  # 5 deployments, 1 failed: 20 %
+    facts.failure("cfr20", cfr20[0], at(WEEK, 20), 60)
+    ttr = deploy_days("ttr", 1)
+    facts.failure("ttr", ttr[0], at(WEEK, 20), 3599)  # median of 3599, 3600, 3601: 3600
+    facts.failure("ttr", ttr[0], at(WEEK, 21), 3600)
+    facts.failure("ttr", ttr[0], at(WEEK, 22), 3601)
+
+    got = {
+        pod: (df, cfr, ttr)
+        for pod, (df, _, cfr, ttr, *_) in bands(facts.conn, MetricSpec()).items()
+    }
+    assert got["df5"][0] == "elite" and got["df4"][0] == "high"
+    assert got["medium"][0] == "medium" and got["low"][0] == "low"
+    assert got["medium"][1] == "no_data", "no deployments in the week: no failure rate"
+    assert (got["cfr5"][1], got["cfr10"][1], got["cfr20"][1]) == ("elite", "high", "low")
+    assert got["ttr"][2] == "high", "3600 s is not under one hour"
+
+
+def test_the_reporting_timezone_moves_a_2330_utc_deployment_to_the_next_berlin_week(
+    tmp_path, monkeypatch, capsys
+):
+    sunday_night = datetime(2026, 3, 22, 23, 30, tzinfo=UTC)  # Monday 00:30 in Berlin
+    deploy = lambda_update_function_code(
+        event_id="tz-1",
+        event_time=sunday_night,
+        function_name_form="name",
+        function_name="invoice-renderer",
+        account="444455556666",
+        region=REGION,
+        publish=True,
+    )
+    write_object(tmp_path / "archive", datetime(2026, 3, 22, 23, tzinfo=UTC), [deploy], name="a")
+    for name, value in {
+        "DORA4_ARCHIVE_URI": str(tmp_path / "archive"),
+        "DORA4_TAGS_FILE": str(tmp_path / "tags.json"),
+        "DORA4_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DORA4_PARTITIONS_START": "2026-03-01",
+    }.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "tags.json").write_text("{}")
+    run = ["run", "--start", "2026-03-22", "--end", "2026-03-22"]
+
+    def weeks() -> dict[date, tuple]:
+        with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+            rows = conn.execute(
+                "select period_start, deployments, spec_version from marts.dora_weekly"
+            ).fetchall()
+        return {week: (n, version) for week, n, version in rows}
+
+    assert main(run) == 0
+    assert weeks()[WEEK] == (1, "r1-dora2023-utc")
+
+    monkeypatch.setenv("DORA4_TIMEZONE", "Europe/Berlin")
+    assert main(run) == 1, "a changed spec is never applied silently"
+    assert "restate" in capsys.readouterr().err
+    assert main([*run, "--restate-spec"]) == 0
+    berlin = "r1-dora2023-europe_berlin"
+    assert weeks() == {WEEK: (0, berlin), WEEK + timedelta(days=7): (1, berlin)}
