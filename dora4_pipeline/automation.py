@@ -16,7 +16,7 @@ import duckdb
 
 from dora4_pipeline.events.firehose import delivery_hour
 from dora4_pipeline.partitions import last_complete_day, range_tags
-from dora4_pipeline.publish.plan import METRIC
+from dora4_pipeline.publish.publications import DEPLOYMENTS_DAILY
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 
@@ -122,7 +122,7 @@ def _published_days(conn, since: date) -> list[date]:
     rows = conn.execute(
         "select distinct day from ops.datadog_publications "
         "where metric = ? and status in ('sent', 'dry_run') and day >= ? order by day",
-        [METRIC, since],
+        [DEPLOYMENTS_DAILY, since],
     ).fetchall()
     return [day for (day,) in rows]
 

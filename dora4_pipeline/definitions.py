@@ -25,6 +25,7 @@ from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.publish.assets import build_publish_asset
+from dora4_pipeline.publish.publications import deployments_daily, dora_weekly
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.resources.lake import ParquetLakeResource
@@ -48,7 +49,8 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             build_deployments_asset(partitions, settings.lateness_days),
             build_frequency_asset(partitions),
             *(build_period_asset(partitions, grain, settings.spec, []) for grain in GRAINS),
-            build_publish_asset(partitions),
+            build_publish_asset(partitions, deployments_daily()),
+            build_publish_asset(partitions, dora_weekly(settings.spec)),
         ],
         asset_checks=[
             no_open_dead_letters,

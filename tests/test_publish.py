@@ -18,12 +18,13 @@ from datadog_double import DatadogDouble
 from dora4_pipeline.cli import main
 from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.partitions import range_tags
-from dora4_pipeline.publish.assets import DATADOG_DEPLOYMENTS_DAILY
+from dora4_pipeline.publish.publications import deployments_daily
 from dora4_pipeline.publish.tags import TAG_KEYS, group_tags
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import run_range
 from dora4_pipeline.settings import Settings
 
+DAILY = "dora4.deployments.daily"
 API_KEY = "dd-api-key-0f3c9a7e5b1d"
 APP_KEY = "dd-app-key-6e2b8d4f0a9c"
 LAST = ARCHIVE_START + timedelta(days=ARCHIVE_DAYS - 1)
@@ -43,10 +44,13 @@ def expected_points(truth: dict) -> dict[tuple[int, tuple[str, ...]], float]:
     return dict(points)
 
 
-def sent_points(double: DatadogDouble) -> list[tuple[int, tuple[str, ...], float]]:
+def sent_points(
+    double: DatadogDouble, metric: str = DAILY
+) -> list[tuple[int, tuple[str, ...], float]]:
     return [
         (point["timestamp"], tuple(series["tags"]), point["value"])
         for series in double.accepted_series()
+        if series["metric"] == metric
         for point in series["points"]
     ]
 
@@ -55,15 +59,15 @@ def assert_sent_exactly_once(double: DatadogDouble, expected: dict) -> None:
     sent = sent_points(double)
     assert Counter((stamp, tags) for stamp, tags, _ in sent) == Counter(expected.keys())
     assert {(stamp, tags): value for stamp, tags, value in sent} == expected
-    assert {s["metric"] for s in double.accepted_series()} == {"dora4.deployments.daily"}
-    assert {s["type"] for s in double.accepted_series()} == {3}  # gauge
+    assert {s["type"] for s in double.accepted_series()} == {3}  # gauges
 
 
 def ledger(warehouse: Path) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return conn.execute(
             "select status, change, count(*), sum(value) from ops.datadog_publications "
-            "group by all order by all"
+            "where metric = ? group by all order by all",
+            [DAILY],
         ).fetchall()
 
 
@@ -101,7 +105,7 @@ def publish(
     """The publish asset alone over the archive's days, as a range run does it."""
     defs = build_definitions(_settings(generated, warehouse))
     return dg.materialize(
-        [defs.get_assets_def(DATADOG_DEPLOYMENTS_DAILY)],
+        [defs.get_assets_def(deployments_daily().key)],
         resources={"warehouse": defs.resources["warehouse"], "datadog": datadog},
         tags=range_tags(ARCHIVE_START, LAST),
         run_config={"ops": {"datadog__deployments_daily": {"config": config}}} if config else None,
@@ -121,7 +125,8 @@ def test_dry_run_records_every_point_and_sends_nothing(dry_run_warehouse, truth)
     ]
     with duckdb.connect(str(dry_run_warehouse), read_only=True) as conn:
         (destinations,) = conn.execute(
-            "select list(distinct destination) from ops.datadog_publications"
+            "select list(distinct destination) from ops.datadog_publications where metric = ?",
+            [DAILY],
         ).fetchone()
     assert destinations == ["dry-run"]
 
@@ -148,6 +153,8 @@ def test_cli_run_publishes_each_point_once_and_no_secret_is_kept(
     expected = expected_points(truth)
     assert_sent_exactly_once(double, expected)
     assert {r.headers.get("Content-Encoding") for r in double.submissions()} == {"gzip"}
+    weekly = sent_points(double, "dora4.change_failure_rate")
+    assert weekly and all("dora4.spec:r1-dora2023-utc" in tags for _, tags, _ in weekly)
     assert ledger(warehouse) == [("sent", "new", len(expected), float(sum(expected.values())))]
 
     # A rerun finds Datadog holding every value: nothing is sent, nothing recorded twice.

@@ -1,13 +1,17 @@
-"""datadog/deployments_daily: the daily mart as the gauge `dora4.deployments.daily`.
+"""Publishing assets: a mart's rows as Datadog gauges, recorded in ops.datadog_publications.
 
-Reads the mart and the ledger, releases the warehouse, talks to Datadog (the client
-retries 429 and 5xx itself), then records every point it sent, dry-ran or failed to send.
+`datadog/deployments_daily` sends `dora4.deployments.daily` from the daily mart;
+`datadog/dora_weekly` sends lead time, change failure rate and time to restore from
+marts.dora_weekly. Each reads its mart and the ledger, releases the warehouse, talks to
+Datadog (the client retries 429 and 5xx itself), then records every point it sent,
+dry-ran or failed to send.
 A run whose points finally fail still records the rest, then fails; the next run sends
 only what Datadog does not hold yet.
 """
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,10 +27,8 @@ from datadog_api_client.v2.model.metric_point import MetricPoint
 from datadog_api_client.v2.model.metric_series import MetricSeries
 
 from dora4_pipeline import sql
-from dora4_pipeline.metrics.assets import DEPLOYMENT_FREQUENCY_DAILY
 from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
 from dora4_pipeline.publish.plan import (
-    METRIC,
     DuePoint,
     Prior,
     compressed_size,
@@ -35,12 +37,25 @@ from dora4_pipeline.publish.plan import (
     payloads,
     series,
 )
-from dora4_pipeline.publish.tags import TAG_KEYS, group_tags
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
-DATADOG_DEPLOYMENTS_DAILY = dg.AssetKey(["datadog", "deployments_daily"])
 HISTORICAL_AFTER_SECONDS = 3600  # older points need Historical Metrics Ingestion
+PointRows = Iterable[tuple[str, date, list[str], float]]  # (metric, day, tags, value)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publishing asset sends: which metrics, for which days of a run's window,
+    read how from the warehouse, and whether values add up (counts) or not (medians)."""
+
+    key: dg.AssetKey
+    deps: list[dg.AssetKey]
+    metrics: tuple[str, ...]
+    description: str
+    days: Callable[[list[date]], tuple[date, date]]  # the run's days → point days to read
+    read: Callable[[duckdb.DuckDBPyConnection, date, date], PointRows]
+    additive: bool
 
 
 @dataclass(frozen=True)
@@ -60,33 +75,44 @@ class PublishConfig(dg.Config):
     resend: bool = False
 
 
-def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_publish_asset(
+    partitions_def: dg.PartitionsDefinition, publication: Publication
+) -> dg.AssetsDefinition:
     @dg.asset(
-        key=DATADOG_DEPLOYMENTS_DAILY,
+        key=publication.key,
         pool=WAREHOUSE_POOL,
         group_name="publish",
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
-        deps=[DEPLOYMENT_FREQUENCY_DAILY],
+        deps=publication.deps,
         kinds={"datadog"},
-        description=(
-            f"The gauge `{METRIC}`: one point per UTC day per group of "
-            "marts.deployment_frequency_daily, zero days included, sent only where Datadog "
-            "does not hold the value yet. Ledger: ops.datadog_publications. Dry run "
-            "without DD_API_KEY."
-        ),
+        description=publication.description,
     )
-    def deployments_daily(
+    def publish(
         context: dg.AssetExecutionContext,
         config: PublishConfig,
         warehouse: WarehouseResource,
         datadog: DatadogResource,
     ) -> dg.MaterializeResult:
-        days = days_of(context.partition_time_window)
+        first, last = publication.days(days_of(context.partition_time_window))
         with warehouse.connect() as conn:
-            current = current_points(_mart_points(conn, days[0], days[-1]))
-            prior = _ledger(conn, days[0], days[-1])
-        due = due_points(current, prior, dry_run=datadog.dry_run, resend=config.resend)
+            current, collided = current_points(
+                publication.read(conn, first, last), additive=publication.additive
+            )
+            prior = _ledger(conn, publication.metrics, first, last)
+        if collided:
+            context.log.warning(
+                f"{collided} groups became the same Datadog tag set (values differing only in "
+                "case or in characters Datadog replaces); "
+                + ("their counts were summed" if publication.additive else "they were left out")
+            )
+        due = due_points(
+            current,
+            prior,
+            dry_run=datadog.dry_run,
+            resend=config.resend,
+            retract=publication.additive,
+        )
         batches = payloads(series(due))
         historical = _say_historical(context, due)
         outcomes = _send(context, datadog, batches, due)
@@ -94,34 +120,26 @@ def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
             _record(conn, outcomes, context.run.run_id, datadog)
         return _result(context, datadog, current, due, batches, outcomes, historical)
 
-    return deployments_daily
+    return publish
 
 
-def _mart_points(conn: duckdb.DuckDBPyConnection, first: date, last: date):
-    columns = list(TAG_KEYS)
-    rows = conn.execute(
-        f"select day, {', '.join(columns)}, deployments "  # noqa: S608 (fixed column names)
-        "from marts.deployment_frequency_daily where day between ? and ?",
-        [first, last],
-    ).fetchall()
-    for day, *groups, deployments in rows:
-        yield day, group_tags(dict(zip(columns, groups, strict=True))), deployments
-
-
-def _ledger(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> dict:
+def _ledger(
+    conn: duckdb.DuckDBPyConnection, metrics: tuple[str, ...], first: date, last: date
+) -> dict:
     rows = conn.execute(
         """
-        select day, tags,
+        select metric, day, tags,
             max_by(value, recorded_at) filter (where status = 'sent'),
             max_by(value, recorded_at) filter (where status in ('sent', 'dry_run'))
         from ops.datadog_publications
-        where metric = ? and day between ? and ?
-        group by day, tags
+        where list_contains(?, metric) and day between ? and ?
+        group by metric, day, tags
         """,
-        [METRIC, first, last],
+        [list(metrics), first, last],
     ).fetchall()
     return {
-        (day, tuple(tags.split(","))): Prior(sent, recorded) for day, tags, sent, recorded in rows
+        (metric, day, tuple(tags.split(","))): Prior(sent, recorded)
+        for metric, day, tags, sent, recorded in rows
     }
 
 
@@ -131,8 +149,8 @@ def _say_historical(context: dg.AssetExecutionContext, due: list[DuePoint]) -> i
     if old:
         context.log.warning(
             f"{old} of {len(due)} points are more than an hour old: Datadog keeps them only "
-            f"if Historical Metrics Ingestion is enabled for {METRIC} (README: 'Publishing "
-            "to Datadog'); otherwise Datadog does not keep them."
+            "if Historical Metrics Ingestion is enabled for their metrics (README: "
+            "'Publishing to Datadog'); otherwise Datadog does not keep them."
         )
     return old
 
@@ -143,11 +161,11 @@ def _send(
     batches: list[list[dict]],
     due: list[DuePoint],
 ) -> list[Outcome]:
-    by_key = {(p.timestamp, p.tags): p for p in due}
+    by_key = {(p.metric, p.timestamp, p.tags): p for p in due}
 
     def points_of(batch: list[dict]) -> list[DuePoint]:
         return [
-            by_key[(point["timestamp"], tuple(item["tags"]))]
+            by_key[(item["metric"], point["timestamp"], tuple(item["tags"]))]
             for item in batch
             for point in item["points"]
         ]
@@ -204,41 +222,28 @@ def _first_lines(error: Exception) -> str:
 
 
 def _record(conn, outcomes: list[Outcome], run_id: str, datadog: DatadogResource) -> None:
-    rows = [
-        (
-            p.day,
-            p.timestamp,
-            ",".join(p.tags),
-            p.value,
-            p.change,
-            o.status,
-            o.error,
-            o.payload,
-        )
-        for o in outcomes
-        for p in o.points
-    ]
-    if not rows:
+    """One row per point, bound as column lists (values never become SQL text)."""
+    points = [(o, p) for o in outcomes for p in o.points]
+    if not points:
         return
-    columns = list(zip(*rows, strict=True))
     with sql.transaction(conn):
         conn.execute(
             """
             insert into ops.datadog_publications
-            select $metric, unnest($day), unnest($point_timestamp), unnest($tags),
+            select unnest($metric), unnest($day), unnest($point_timestamp), unnest($tags),
                 unnest($value), unnest($change), unnest($status), unnest($error),
                 unnest($payload), $run_id, $destination, now()
             """,
             {
-                "metric": METRIC,
-                "day": list(columns[0]),
-                "point_timestamp": list(columns[1]),
-                "tags": list(columns[2]),
-                "value": list(columns[3]),
-                "change": list(columns[4]),
-                "status": list(columns[5]),
-                "error": list(columns[6]),
-                "payload": list(columns[7]),
+                "metric": [p.metric for _, p in points],
+                "day": [p.day for _, p in points],
+                "point_timestamp": [p.timestamp for _, p in points],
+                "tags": [",".join(p.tags) for _, p in points],
+                "value": [p.value for _, p in points],
+                "change": [p.change for _, p in points],
+                "status": [o.status for o, _ in points],
+                "error": [o.error for o, _ in points],
+                "payload": [o.payload for o, _ in points],
                 "run_id": run_id,
                 "destination": "dry-run" if datadog.dry_run else datadog.destination,
             },
@@ -275,7 +280,7 @@ def _result(context, datadog, current, due, batches, outcomes, historical) -> dg
             metadata=metadata,
         )
     context.log.info(
-        f"{len(current)} points for {METRIC}: {len(due)} due, "
+        f"{len(current)} points in the window: {len(due)} due, "
         f"{by_status['sent']} sent, {by_status['dry_run']} dry-run"
     )
     return dg.MaterializeResult(metadata=metadata)

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-METRIC = "dora4.deployments.daily"
 GAUGE = 3  # the v2 intake's type code for a gauge
 # The v2 intake accepts 512,000 bytes compressed and 5 MiB decompressed per payload;
 # the margins leave room for the envelope and the client's own serialization.
 MAX_COMPRESSED_BYTES = 500_000
 MAX_DECOMPRESSED_BYTES = 5_000_000
 
-PointKey = tuple[date, tuple[str, ...]]  # (day, tags)
+PointKey = tuple[str, date, tuple[str, ...]]  # (metric, day, tags)
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class Prior:
 
 @dataclass(frozen=True)
 class DuePoint:
+    metric: str
     day: date
     tags: tuple[str, ...]
     value: float
@@ -49,13 +49,23 @@ def day_timestamp(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp())
 
 
-def current_points(rows: Iterable[tuple[date, Sequence[str], float]]) -> dict[PointKey, float]:
-    """Sums groups whose tags coincide once Datadog's rules applied (e.g. `Payments` and
-    `payments`): as two gauges on one tag set, the second would overwrite the first."""
+def current_points(
+    rows: Iterable[tuple[str, date, Sequence[str], float]], *, additive: bool = True
+) -> tuple[dict[PointKey, float], int]:
+    """The points and how many rows collided. Groups whose tags coincide once Datadog's
+    rules are applied (`Payments` and `payments`) would overwrite each other as gauges:
+    counts are summed; a median or a rate cannot be, so such a point is left out."""
     points: dict[PointKey, float] = defaultdict(float)
-    for day, tags, value in rows:
-        points[(day, tuple(tags))] += float(value)
-    return dict(points)
+    seen: Counter = Counter()
+    for metric, day, tags, value in rows:
+        key = (metric, day, tuple(tags))
+        points[key] += float(value)
+        seen[key] += 1
+    collided = [key for key, n in seen.items() if n > 1]
+    if not additive:
+        for key in collided:
+            del points[key]
+    return dict(points), sum(seen[key] for key in collided)
 
 
 def due_points(
@@ -64,9 +74,11 @@ def due_points(
     *,
     dry_run: bool,
     resend: bool = False,
+    retract: bool = True,
 ) -> list[DuePoint]:
     """Points Datadog does not hold yet (all current ones with `resend`). A dry run
-    compares with dry-run records too, so repeating one records nothing new."""
+    compares with dry-run records too, so repeating one records nothing new. `retract`
+    zeroes points whose group is gone (right for counts; a vanished median is not 0)."""
     due = []
     for key in sorted(current.keys() | prior.keys()):
         known = prior.get(key, Prior(None, None))
@@ -81,22 +93,22 @@ def due_points(
                 change = "resent"
             else:
                 continue
-        elif reference:  # a group gone from the day: zero what Datadog still shows
+        elif reference and retract:  # a group gone from the day: zero what Datadog shows
             value, change = 0.0, "retracted"
         else:
             continue
-        due.append(DuePoint(key[0], key[1], value, change))
+        due.append(DuePoint(*key, value, change))
     return due
 
 
 def series(points: Sequence[DuePoint]) -> list[dict]:
-    """One gauge series per tag set, its points in time order: the v2 body's `series`."""
-    by_tags: dict[tuple[str, ...], list[DuePoint]] = defaultdict(list)
+    """One gauge series per metric and tag set, points in time order: the v2 `series`."""
+    by_series: dict[tuple[str, tuple[str, ...]], list[DuePoint]] = defaultdict(list)
     for point in points:
-        by_tags[point.tags].append(point)
+        by_series[(point.metric, point.tags)].append(point)
     return [
         {
-            "metric": METRIC,
+            "metric": metric,
             "type": GAUGE,
             "points": [
                 {"timestamp": p.timestamp, "value": p.value}
@@ -104,7 +116,7 @@ def series(points: Sequence[DuePoint]) -> list[dict]:
             ],
             "tags": list(tags),
         }
-        for tags, group in by_tags.items()
+        for (metric, tags), group in by_series.items()
     ]
 
 
