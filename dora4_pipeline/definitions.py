@@ -25,6 +25,7 @@ from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.publish.assets import build_publish_asset
+from dora4_pipeline.publish.dora_api import build_dora_deployments_asset
 from dora4_pipeline.publish.publications import deployments_daily, dora_weekly
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.datadog import DatadogResource
@@ -51,6 +52,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             *(build_period_asset(partitions, grain, settings.spec, []) for grain in GRAINS),
             build_publish_asset(partitions, deployments_daily()),
             build_publish_asset(partitions, dora_weekly(settings.spec)),
+            *([build_dora_deployments_asset(partitions)] if settings.datadog_dora_api else []),
         ],
         asset_checks=[
             no_open_dead_letters,

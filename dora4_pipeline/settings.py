@@ -54,6 +54,7 @@ class Settings:
     schedule_cron: str = DEFAULT_SCHEDULE_CRON
     timezone: str = "UTC"
     bands: str = "dora2023"
+    datadog_dora_api: bool = False
     sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
 
     @classmethod
@@ -79,6 +80,8 @@ class Settings:
             schedule_cron=_parse_cron(env.get("DORA4_SCHEDULE_CRON")),
             timezone=env.get("DORA4_TIMEZONE") or "UTC",
             bands=env.get("DORA4_BANDS") or "dora2023",
+            datadog_dora_api=(env.get("DORA4_DATADOG_DORA_API") or "").lower()
+            in ("1", "true", "yes"),
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
 

@@ -38,7 +38,7 @@ class DatadogDouble:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None):
-        """The next `times` metric submissions answer `status` (then success resumes)."""
+        """The next `times` metric or DORA submissions answer `status` (then success)."""
         self._scripted.extend([(status, headers or {})] * times)
 
     def fail_always(self, status: int | None) -> None:
@@ -105,18 +105,25 @@ class DatadogDouble:
         if handler.headers.get("DD-API-KEY") != self.api_key:
             return 403, {}, {"errors": ["Forbidden"]}
         if path == "/api/v2/series" and handler.command == "POST":
-            with self._lock:
-                scripted = self._scripted.pop(0) if self._scripted else None
-            if scripted:
+            if scripted := self._next_scripted():
                 return scripted[0], scripted[1], {"errors": [f"scripted {scripted[0]}"]}
             if self._always:
                 return self._always, {}, {"errors": [f"always {self._always}"]}
             return 202, {}, {"errors": []}
+        if path == "/api/v2/dora/deployment" and handler.command == "POST":
+            if scripted := self._next_scripted():
+                return scripted[0], scripted[1], {"errors": [f"scripted {scripted[0]}"]}
+            identity = body["data"]["attributes"]["id"]
+            return 200, {}, {"data": {"id": identity, "type": "dora_deployment"}}
         if path.startswith("/api/v1/dashboard"):
             if handler.headers.get("DD-APPLICATION-KEY") != self.app_key:
                 return 403, {}, {"errors": ["Forbidden: application key"]}
             return self._dashboards(handler.command, path, body)
         return 404, {}, {"errors": [f"no route {handler.command} {path}"]}
+
+    def _next_scripted(self) -> tuple[int, dict[str, str]] | None:
+        with self._lock:
+            return self._scripted.pop(0) if self._scripted else None
 
     def _dashboards(self, method: str, path: str, body) -> tuple[int, dict[str, str], object]:
         dashboard_id = path.removeprefix("/api/v1/dashboard").strip("/")

@@ -4,6 +4,7 @@ Expected points come from the generator's truth, grouped by the contract's tag c
 and zero-filled, never from the program's output.
 """
 
+import re
 import shutil
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
@@ -18,6 +19,7 @@ from datadog_double import DatadogDouble
 from dora4_pipeline.cli import main
 from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.partitions import range_tags
+from dora4_pipeline.publish.dora_api import build_dora_deployments_asset, dora_id
 from dora4_pipeline.publish.publications import deployments_daily
 from dora4_pipeline.publish.tags import TAG_KEYS, group_tags
 from dora4_pipeline.resources.datadog import DatadogResource
@@ -240,3 +242,44 @@ def test_resend_sends_the_same_values_and_restating_a_day_retracts_what_moved(
     assert sorted(value for _, _, value in changed) == [0.0, float(deployments)]
     assert any("dora4.ownership.pod:moved" in tags for _, tags, _ in changed)
     assert ("sent", "retracted", 1, 0.0) in ledger(warehouse)
+
+
+def test_production_deployments_reach_the_dora_api_once_with_valid_ids(
+    dry_run_warehouse, generated, truth, tmp_path, double
+):
+    warehouse = copy_of(dry_run_warehouse, tmp_path)
+    defs = build_definitions(_settings(generated, warehouse))
+    asset = build_dora_deployments_asset(
+        defs.get_assets_def(deployments_daily().key).partitions_def
+    )
+    datadog = DatadogResource(api_key=API_KEY, url=double.url, max_retries=1)
+
+    def send():
+        return dg.materialize(
+            [asset],
+            resources={"warehouse": defs.resources["warehouse"], "datadog": datadog},
+            tags=range_tags(ARCHIVE_START, LAST),
+            raise_on_error=False,
+        )
+
+    double.fail_next(400)  # one deployment refused: recorded, the others still go
+    assert not send().success
+    assert send().success
+    assert send().success  # nothing left to send
+    posts = [
+        r.body["data"]["attributes"] for r in double.requests if r.path == "/api/v2/dora/deployment"
+    ]
+    accepted = [a for r, a in zip(double.requests, posts, strict=True) if r.status == 200]
+    production = [d for d in truth["deployments"] if d["environment"] == "production"]
+    assert len(posts) == len(production) + 1 and len(accepted) == len(production)
+    assert sorted(a["id"] for a in accepted) == sorted(
+        dora_id(d["deployment_id"]) for d in production
+    )
+    assert all(re.fullmatch(r"[A-Za-z0-9\-_.:]{16,128}", a["id"]) for a in accepted)
+    assert {a["service"] for a in accepted} == {d["component_name"] for d in production}
+
+
+def test_dora_ids_are_valid_for_the_api_and_stable():
+    assert dora_id("ecs:ecs-svc/5312718506312542608") == "dora4-ecs:ecs-svc_5312718506312542608"
+    assert dora_id("x") == dora_id("x") and len(dora_id("x")) >= 16
+    assert len(dora_id("eks:" + "u" * 300)) <= 128

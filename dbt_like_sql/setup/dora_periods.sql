@@ -65,3 +65,13 @@ create table if not exists marts.fct_failures (
     ownership_team      varchar not null,
     source_event_id     varchar
 );
+
+-- Each attempt to send a production deployment to Datadog's DORA Metrics API (optional).
+create table if not exists ops.datadog_dora_deployments (
+    deployment_id   varchar not null,
+    dora_id         varchar not null,     -- the id Datadog knows it by
+    status          varchar not null,     -- sent | dry_run | failed
+    error           varchar,
+    run_id          varchar,
+    recorded_at     timestamptz not null
+);
