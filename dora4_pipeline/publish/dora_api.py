@@ -62,14 +62,15 @@ def build_dora_deployments_asset(partitions_def: dg.PartitionsDefinition) -> dg.
         with warehouse.connect() as conn:
             pending = _pending(conn, days[0], days[-1], dry_run=datadog.dry_run)
         outcomes = _send(context, datadog, pending)
-        with warehouse.connect() as conn, sql.transaction(conn):
-            conn.executemany(
-                "insert into ops.datadog_dora_deployments values (?, ?, ?, ?, ?, now())",
-                [
-                    (row[0], dora_id(row[0]), status, error, context.run.run_id)
-                    for row, status, error in outcomes
-                ],
-            )
+        if outcomes:
+            with warehouse.connect() as conn, sql.transaction(conn):
+                conn.executemany(
+                    "insert into ops.datadog_dora_deployments values (?, ?, ?, ?, ?, now())",
+                    [
+                        (row[0], dora_id(row[0]), status, error, context.run.run_id)
+                        for row, status, error in outcomes
+                    ],
+                )
         failed = [error for _, status, error in outcomes if status == "failed"]
         metadata = {
             "deployments_due": len(pending),
