@@ -29,38 +29,47 @@ class Facts:
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn, self.n = conn, 0
 
-    def deploy(self, pod: str, when: datetime) -> str:
+    def deploy(self, pod: str, when: datetime, team: str = "team") -> str:
         self.n += 1
         deployment_id = f"lambda:{pod}-{self.n}"
         self.conn.execute(
             "insert into marts.fct_deployments values (?, ?, ?, 'lambda', 'lambda_function', "
-            "?, ?, 'production', 'ns', '1', 'g/r', 'ba', ?, 'team', ?, 'obj')",
-            [deployment_id, when, when.date(), pod, f"arn:{pod}", pod, deployment_id],
+            "?, ?, 'production', 'ns', '1', 'g/r', 'ba', ?, ?, ?, 'obj')",
+            [deployment_id, when, when.date(), pod, f"arn:{pod}", pod, team, deployment_id],
         )
         return deployment_id
 
-    def change(self, pod: str, deployment_id: str, deployed: datetime, lead_seconds: int):
-        committed = deployed - timedelta(seconds=lead_seconds)
+    def change(
+        self, pod: str, deployment_id: str, deployed: datetime, lead: int, team: str = "team"
+    ):
+        self.n += 1
         self.conn.execute(
-            "insert into marts.fct_changes values (?, ?, ?, ?, ?, ?, '1', ?, 'lambda_function', "
-            "'lambda', 'production', 'ba', ?, 'team', null)",
+            "insert into marts.fct_changes by name select ? as deployment_id, "
+            "? as commit_sha, ? as committed_at, ? as deployed_at, ? as day, "
+            "? as lead_time_seconds, '1' as git_project_id, ? as component_name, "
+            "'lambda_function' as component_type, 'lambda' as event_source, "
+            "'production' as environment, 'ba' as ownership_ba, ? as ownership_pod, "
+            "? as ownership_team, null as source_event_id",
             [
                 deployment_id,
                 f"sha{self.n}",
-                committed,
+                deployed - timedelta(seconds=lead),
                 deployed,
                 deployed.date(),
-                lead_seconds,
+                lead,
                 pod,
                 pod,
+                team,
             ],
         )
 
     def failure(self, pod: str, deployment_id: str | None, start: datetime, seconds: int):
         self.n += 1
         self.conn.execute(
-            "insert into marts.fct_failures values (?, 'incident', ?, ?, ?, ?, ?, 'production', "
-            "'ba', ?, 'team', null)",
+            "insert into marts.fct_failures by name select ? as failure_id, 'incident' as kind, "
+            "? as started_at, ? as resolved_at, ? as day, ? as deployment_id, "
+            "? as component_name, 'production' as environment, 'ba' as ownership_ba, "
+            "? as ownership_pod, 'team' as ownership_team, null as source_event_id",
             [
                 f"f{self.n}",
                 start,
@@ -84,7 +93,8 @@ def bands(conn, spec: MetricSpec) -> dict[str, tuple]:
     rows = conn.execute(
         "select ownership_pod, deployment_frequency_band, lead_time_band, "
         "change_failure_rate_band, time_to_restore_band, lead_time_samples, "
-        "lead_time_excluded, spec_version from marts.dora_weekly where period_start = ?",
+        "lead_time_excluded, spec_version from marts.dora_weekly "
+        "where period_start = ? and grouping = 'team'",
         [WEEK],
     ).fetchall()
     return {pod: tuple(rest) for pod, *rest in rows}
@@ -172,7 +182,8 @@ def test_the_reporting_timezone_moves_a_2330_utc_deployment_to_the_next_berlin_w
     def weeks() -> dict[date, tuple]:
         with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
             rows = conn.execute(
-                "select period_start, deployments, spec_version from marts.dora_weekly"
+                "select period_start, deployments, spec_version from marts.dora_weekly "
+                "where grouping = 'ba'"
             ).fetchall()
         return {week: (n, version) for week, n, version in rows}
 
@@ -185,3 +196,19 @@ def test_the_reporting_timezone_moves_a_2330_utc_deployment_to_the_next_berlin_w
     assert main([*run, "--restate-spec"]) == 0
     berlin = "r1-dora2023-europe_berlin"
     assert weeks() == {WEEK: (0, berlin), WEEK + timedelta(days=7): (1, berlin)}
+
+
+def test_a_pods_median_comes_from_its_commits_not_from_its_teams_medians(facts):
+    deployed = at(WEEK)
+    for team, leads in {"a": [100, 200], "b": [1000]}.items():
+        deployment = facts.deploy("p", deployed, team)
+        for lead in leads:
+            facts.change("p", deployment, deployed, lead, team)
+    materialize_periods(facts.conn, "week", MetricSpec(), WEEK, WEEK)
+    medians = dict(
+        facts.conn.execute(
+            "select grouping || ':' || ownership_team, lead_time_median_seconds "
+            "from marts.dora_weekly where ownership_pod = 'p' or grouping = 'ba'"
+        ).fetchall()
+    )
+    assert medians == {"team:a": 150.0, "team:b": 1000.0, "pod:*": 200.0, "ba:*": 200.0}

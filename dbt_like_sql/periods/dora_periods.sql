@@ -1,11 +1,32 @@
--- The four DORA keys per period ($grain: 'week' or 'month') × BA × pod × team × environment,
--- for periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
--- every group that has ever deployed. Thresholds come from the metric spec as parameters.
+-- The four DORA keys per period ($grain: 'week' or 'month') × group × environment, for
+-- periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
+-- every group that has ever deployed. Groups are teams, pods or BAs ($level): a median
+-- cannot be summed up from the teams', so each level is computed from the facts, with '*'
+-- for the columns below it. Thresholds come from the metric spec as parameters.
 with deployments as (
     select
-        deployment_id, ownership_ba, ownership_pod, ownership_team, environment,
+        deployment_id, ownership_ba,
+        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'team' then ownership_team else '*' end as ownership_team,
+        environment,
         cast(deployed_at at time zone $tz as date) as local_day
     from marts.fct_deployments
+),
+changes as (
+    select
+        ownership_ba,
+        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'team' then ownership_team else '*' end as ownership_team,
+        environment, deployed_at, lead_time_seconds
+    from marts.fct_changes
+),
+failures as (
+    select
+        ownership_ba,
+        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'team' then ownership_team else '*' end as ownership_team,
+        environment, started_at, resolved_at
+    from marts.fct_failures
 ),
 groups as (
     select distinct ownership_ba, ownership_pod, ownership_team, environment from deployments
@@ -69,7 +90,7 @@ lead_times as (
         quantile_cont(lead_time_seconds, 0.9) filter (where lead_time_seconds > 0) as p90,
         count(*) filter (where lead_time_seconds > 0) as samples,
         count(*) filter (where lead_time_seconds <= 0) as excluded
-    from marts.fct_changes
+    from changes
     group by all
 ),
 failed as (
@@ -89,7 +110,7 @@ restores as (
         ownership_ba, ownership_pod, ownership_team, environment,
         quantile_cont(epoch(resolved_at) - epoch(started_at), 0.5) as median,
         count(*) as samples
-    from marts.fct_failures
+    from failures
     where resolved_at is not null
     group by all
 ),
@@ -115,7 +136,7 @@ joined as (
     left join restores t using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
 )
 select
-    period_start, ownership_ba, ownership_pod, ownership_team, environment,
+    period_start, $level as grouping, ownership_ba, ownership_pod, ownership_team, environment,
     deployments,
     deployment_days,
     deployments / calendar_days as deployment_rate_per_day,

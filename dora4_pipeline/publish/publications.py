@@ -18,7 +18,7 @@ WEEKLY_METRICS = {
     "change_failure_rate": "dora4.change_failure_rate",
     "time_to_restore_median_seconds": "dora4.time_to_restore.median_seconds",
 }
-WEEKLY_GROUP = ("ownership_ba", "ownership_pod", "ownership_team", "environment")
+WEEKLY_GROUP = ("grouping", "ownership_ba", "ownership_pod", "ownership_team", "environment")
 
 
 def daily_points(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> PointRows:
@@ -52,8 +52,8 @@ def deployments_daily() -> Publication:
 
 
 def dora_weekly(spec: MetricSpec) -> Publication:
-    """Lead time, change failure rate and time to restore per week and group, tagged with
-    the spec version; weeks without a value (no samples) send nothing."""
+    """Lead time, change failure rate and time to restore per week, for each team, pod and
+    BA (`dora4.grouping`), tagged with the spec version; weeks without samples send nothing."""
     columns = list(WEEKLY_METRICS)
 
     def read(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> PointRows:
@@ -65,7 +65,8 @@ def dora_weekly(spec: MetricSpec) -> Publication:
         for week, *values in rows:
             group = dict(zip(WEEKLY_GROUP, values[: len(WEEKLY_GROUP)], strict=True))
             tags = [
-                *(tag(TAG_KEYS[c], str(v)) for c, v in group.items()),
+                tag("dora4.grouping", group.pop("grouping")),
+                *(tag(TAG_KEYS[c], str(v)) for c, v in group.items() if v != "*"),
                 tag("dora4.spec", spec.version),
             ]
             for column, value in zip(columns, values[len(WEEKLY_GROUP) :], strict=True):
