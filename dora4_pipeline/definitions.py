@@ -23,6 +23,12 @@ from dora4_pipeline.metrics.checks import (
 )
 from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
+from dora4_pipeline.normalize.keys import (
+    FCT_CHANGES,
+    FCT_FAILURES,
+    build_changes_asset,
+    build_failures_asset,
+)
 from dora4_pipeline.partitions import daily_partitions
 from dora4_pipeline.publish.assets import build_publish_asset
 from dora4_pipeline.publish.dora_api import build_dora_deployments_asset
@@ -49,7 +55,12 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             build_tag_snapshot_asset(partitions),
             build_deployments_asset(partitions, settings.lateness_days),
             build_frequency_asset(partitions),
-            *(build_period_asset(partitions, grain, settings.spec, []) for grain in GRAINS),
+            build_changes_asset(partitions, settings.lateness_days),
+            build_failures_asset(partitions, settings.lateness_days),
+            *(
+                build_period_asset(partitions, grain, settings.spec, [FCT_CHANGES, FCT_FAILURES])
+                for grain in GRAINS
+            ),
             build_publish_asset(partitions, deployments_daily()),
             build_publish_asset(partitions, dora_weekly(settings.spec)),
             *([build_dora_deployments_asset(partitions)] if settings.datadog_dora_api else []),

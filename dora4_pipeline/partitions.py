@@ -27,3 +27,11 @@ def range_tags(first: date, last: date) -> dict[str, str]:
 
 def last_complete_day(now: datetime) -> date:
     return (now - timedelta(days=1)).date()
+
+
+def late_deliveries(lateness_days: int) -> dg.TimeWindowPartitionMapping:
+    """Day D's events may be delivered until D + lateness: a day's facts wait for the
+    landings of those days (missing ones, e.g. today, are fine)."""
+    return dg.TimeWindowPartitionMapping(
+        start_offset=0, end_offset=lateness_days, allow_nonexistent_upstream_partitions=True
+    )

@@ -212,3 +212,73 @@ def test_a_pods_median_comes_from_its_commits_not_from_its_teams_medians(facts):
         ).fetchall()
     )
     assert medians == {"team:a": 150.0, "team:b": 1000.0, "pod:*": 200.0, "ba:*": 200.0}
+
+
+def _seconds(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks: what DuckDB's quantile_cont computes."""
+    if not values:
+        return None
+    ordered, position = sorted(values), (len(values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
+    generated, truth, tmp_path, monkeypatch
+):
+    for name, value in {
+        "DORA4_ARCHIVE_URI": str(generated / "archive"),
+        "DORA4_TAGS_FILE": str(generated / "tags.json"),
+        "DORA4_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DORA4_PARTITIONS_START": "2026-03-01",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run", "--start", "2026-03-16", "--end", "2026-03-17"]) == 0
+
+    def pod(row: dict) -> tuple[str, str]:
+        return row["ownership_ba"], row["ownership_pod"]
+
+    production = [d for d in truth["deployments"] if d["environment"] == "production"]
+    failed_ids = {f["deployment_id"] for f in truth["failures"] if f["deployment_id"]}
+    expected = {}
+    for key in {pod(d) for d in production}:
+        deployments = [d for d in production if pod(d) == key]
+        leads = [c["lead_time_seconds"] for c in truth["changes"] if pod(c) == key]
+        restores = [
+            _seconds(f["resolved_at"]) - _seconds(f["started_at"])
+            for f in truth["failures"]
+            if pod(f) == key and f["environment"] == "production" and f["resolved_at"]
+        ]
+        failed = sum(d["deployment_id"] in failed_ids for d in deployments)
+        expected[key] = (
+            len(deployments),
+            _quantile([s for s in leads if s > 0], 0.5),
+            _quantile([s for s in leads if s > 0], 0.9),
+            sum(s > 0 for s in leads),
+            sum(s <= 0 for s in leads),
+            failed,
+            failed / len(deployments),
+            _quantile(restores, 0.5),
+            len(restores),
+        )
+    assert any(v[1] for v in expected.values()) and any(v[5] for v in expected.values())
+    assert any(v[7] for v in expected.values()), "the case has restores to compare"
+
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        rows = conn.execute(
+            "select ownership_ba, ownership_pod, deployments, lead_time_median_seconds, "
+            "lead_time_p90_seconds, lead_time_samples, lead_time_excluded, failed_deployments, "
+            "change_failure_rate, time_to_restore_median_seconds, restore_samples "
+            "from marts.dora_weekly where grouping = 'pod' and environment = 'production' "
+            "and period_start = ?",
+            [WEEK],
+        ).fetchall()
+    got = {(ba, p): tuple(rest) for ba, p, *rest in rows}
+    assert got.keys() == expected.keys()
+    for key, values in expected.items():
+        assert got[key] == pytest.approx(values), key

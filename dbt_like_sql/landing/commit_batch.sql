@@ -41,6 +41,12 @@ from staging.stg_deployment_events e
 join batch_objects o on o.object_key = e.source_object
 where e.problem is not null;
 
+-- GitLab, Opsgenie and ECS circuit-breaker events that lack the fields their DORA key needs
+insert into ops.dead_letter_events
+select o.object_key, o.etag, null, null, e.problem, left(e.detail::varchar, 500), $now, null
+from staging.stg_dora_key_problems e
+join batch_objects o on o.object_key = e.source_object;
+
 insert into ops.landed_objects
 select
     o.object_key,

@@ -1,6 +1,7 @@
 -- One pass over a batch of archive objects (Firehose output: gzip or plain, records
 -- concatenated or newline-delimited). Counts every record per object and kind, and keeps
--- only the candidate events: the deployment signals and their look-alikes. Noise is
+-- only the candidate events: the deployment signals and their look-alikes, GitLab and
+-- Opsgenie webhooks (lead time, failures; ECS FAILED events are kept as look-alikes). Noise is
 -- counted here and never stored. The exact rules of what counts live in staging/.
 with records as (
     select
@@ -38,7 +39,14 @@ classified as (
         coalesce(
             (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
-            or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject')),
+            or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
+            -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
+            -- alert webhooks, under the CONTRACT's default sources 'gitlab' and 'opsgenie'
+            or (
+                source = 'gitlab'
+                and detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
+            )
+            or source = 'opsgenie',
             false
         ) as is_candidate
     from records

@@ -34,39 +34,6 @@ create table if not exists ops.metric_spec (
     adopted_at      timestamptz not null
 );
 
--- Inputs of lead time and failures (filled by their own models; empty until then).
-create table if not exists marts.fct_changes (
-    deployment_id       varchar not null,
-    commit_sha          varchar not null,
-    committed_at        timestamptz not null,
-    deployed_at         timestamptz not null,
-    day                 date not null,
-    lead_time_seconds   bigint not null,
-    git_project_id      varchar not null,
-    component_name      varchar not null,
-    component_type      varchar not null,
-    event_source        varchar not null,
-    environment         varchar not null,
-    ownership_ba        varchar not null,
-    ownership_pod       varchar not null,
-    ownership_team      varchar not null,
-    source_event_id     varchar
-);
-create table if not exists marts.fct_failures (
-    failure_id          varchar not null,
-    kind                varchar not null,      -- incident | rollback | circuit_breaker
-    started_at          timestamptz not null,
-    resolved_at         timestamptz,
-    day                 date not null,
-    deployment_id       varchar,
-    component_name      varchar not null,
-    environment         varchar not null,
-    ownership_ba        varchar not null,
-    ownership_pod       varchar not null,
-    ownership_team      varchar not null,
-    source_event_id     varchar
-);
-
 -- Each attempt to send a production deployment to Datadog's DORA Metrics API (optional).
 create table if not exists ops.datadog_dora_deployments (
     deployment_id   varchar not null,

@@ -129,3 +129,38 @@ create table if not exists ops.datadog_publications (
     destination     varchar not null,     -- scheme://host, or 'dry-run'
     recorded_at     timestamptz not null
 );
+
+-- One row per (production deployment, commit it shipped): DORA lead time for changes.
+create table if not exists marts.fct_changes (
+    deployment_id        varchar not null,
+    commit_sha           varchar not null,
+    committed_at         timestamptz not null, -- the commit's own timestamp
+    deployed_at          timestamptz not null,
+    day                  date not null,        -- UTC day of deployed_at
+    lead_time_seconds    bigint not null,      -- may be <= 0: kept, excluded by metrics
+    git_project_id       varchar not null,
+    component_name       varchar not null,
+    component_type       varchar not null,
+    event_source         varchar not null,
+    environment          varchar not null,
+    ownership_ba         varchar not null,
+    ownership_pod        varchar not null,
+    ownership_team       varchar not null,
+    source_event_id      varchar               -- the GitLab push event's EventBridge id
+);
+
+-- One row per failure (incident, rollback, circuit_breaker): change failure rate, restore time.
+create table if not exists marts.fct_failures (
+    failure_id           varchar not null,
+    kind                 varchar not null,     -- incident | rollback | circuit_breaker
+    started_at           timestamptz not null,
+    resolved_at          timestamptz,          -- NULL while open
+    day                  date not null,        -- UTC day of started_at
+    deployment_id        varchar,              -- the linked deployment, or NULL
+    component_name       varchar not null,
+    environment          varchar not null,
+    ownership_ba         varchar not null,
+    ownership_pod        varchar not null,
+    ownership_team       varchar not null,
+    source_event_id      varchar
+);

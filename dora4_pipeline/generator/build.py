@@ -31,7 +31,13 @@ Output under `out_dir`:
      "empty_objects": ["<key>"],
      "objects", "events", "noise_events", "lookalike_events", "deployment_events",
      "duplicate_events", "invalid_events", "late_events": n,
-     "objects_per_day": {"YYYY-MM-DD": n}}
+     "objects_per_day": {"YYYY-MM-DD": n},
+     "changes": [{"deployment_id", "commit_sha", "committed_at", "deployed_at",
+                  "lead_time_seconds", "component_name", "environment", "ownership_ba",
+                  "ownership_pod", "ownership_team"}, ...]  (dora_keys.py: the README's rules),
+     "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker",
+                   "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
+                   "component_name", "environment", "ownership_*"}, ...]}
 
   `events` counts every EventBridge record written (copies, lost and damaged ones
   included) = noise + lookalike + deployment + duplicate + invalid events.
@@ -50,6 +56,8 @@ from pathlib import Path
 from random import Random
 
 from dora4_pipeline.generator.catalog import tags_file
+from dora4_pipeline.generator.dora_keys import DoraKeys
+from dora4_pipeline.generator.dora_keys import truth as dora_keys_truth
 from dora4_pipeline.generator.firehose import (
     BUFFER_SECONDS,
     MAX_OBJECT_BYTES,
@@ -94,7 +102,8 @@ def generate(
     )
     noise = NoiseMaker(account=account, region=region, rng=Random(f"{seed}:noise"))
     writer = ArchiveWriter(archive, Random(f"{seed}:objects"))
-    _stream(scenario, noise, writer, days)
+    keys = DoraKeys(scenario, seed)
+    _stream(scenario, keys, noise, writer, days)
     params = dict(
         start=start.isoformat(),
         days=days,
@@ -109,6 +118,7 @@ def generate(
         max_object_bytes=MAX_OBJECT_BYTES,
     )
     truth = _truth(params, scenario, writer, start, days)
+    truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
     (archive.parent / "tags.json").write_text(
         json.dumps(tags_file(account, region), indent=2) + "\n"
     )
@@ -125,14 +135,17 @@ def generate(
     }
 
 
-def _stream(scenario: Scenario, noise: NoiseMaker, writer: ArchiveWriter, days: int) -> None:
+def _stream(
+    scenario: Scenario, keys: DoraKeys, noise: NoiseMaker, writer: ArchiveWriter, days: int
+) -> None:
     """Every buffer window in order, each day planned as it begins; one extra folder day."""
     pending: dict[int, list[Planned]] = defaultdict(list)
     first = window_of(scenario.start_us)
     for window in range(first, first + (days + 1) * WINDOWS_PER_DAY):
         day_index, slot = divmod(window - first, WINDOWS_PER_DAY)
         if slot == 0 and day_index < days:
-            for planned in scenario.plan_day(day_index):
+            day_plan = scenario.plan_day(day_index)
+            for planned in day_plan + keys.plan_day(day_index, day_plan):
                 assert window_of(planned.arrival_us) >= window, "planned into the past"
                 pending[window_of(planned.arrival_us)].append(planned)
         count = scenario.volume.window_noise[slot] if day_index < days else 0

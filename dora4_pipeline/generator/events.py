@@ -155,6 +155,7 @@ def lambda_update_function_code(
     version: int | str | None = None,
     error_code: str | None = None,
     error_message: str = "The operation cannot be performed at this time.",
+    code_sha256: str = "3y1Zq0EXAMPLE=",
     envelope_id: str | None = None,
     envelope_time: Time | None = None,
     request_id: str | None = None,
@@ -172,6 +173,7 @@ def lambda_update_function_code(
             version=str(qualifier) if publish else "$LATEST",
         )
         response["lastModified"] = iso_millis(event_time).replace("Z", "+0000")
+        response["codeSha256"] = code_sha256
     reference = function_reference(
         function_name_form, name=function_name, account=account, region=region
     )

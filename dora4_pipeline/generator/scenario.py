@@ -110,6 +110,7 @@ class Scenario:
         self.corrupt = corrupt
         self.noise = NoiseMaker(account=account, region=region, rng=rng)
         self.truth: dict[str, dict] = {}  # deployment_id -> row, every one planned
+        self.made: list[Deployment] = []  # every deployment planned, for dora_keys.py
 
     def plan_day(self, day_index: int) -> list[Planned]:
         day_us = self.start_us + day_index * DAY
@@ -155,6 +156,7 @@ class Scenario:
         delay = SECOND * self.ctx.rng.randrange(1, 9)
         made = deployment(self.ctx, component, change_us, index, delay)
         self.truth[made.planned.identity] = made.truth
+        self.made.append(made)
         return made
 
     def _deliver(self, planned: Planned, *, late: bool) -> None:

@@ -6,7 +6,7 @@ from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import BACKFILL_POLICY, days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -16,11 +16,6 @@ FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
 def build_deployments_asset(
     partitions_def: dg.PartitionsDefinition, lateness_days: int
 ) -> dg.AssetsDefinition:
-    # Day D's deployments may be delivered until D + lateness: wait for those landings.
-    late_deliveries = dg.TimeWindowPartitionMapping(
-        start_offset=0, end_offset=lateness_days, allow_nonexistent_upstream_partitions=True
-    )
-
     @dg.asset(
         key=FCT_DEPLOYMENTS,
         pool=WAREHOUSE_POOL,
@@ -28,7 +23,7 @@ def build_deployments_asset(
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
         deps=[
-            dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries),
+            dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries(lateness_days)),
             RESOURCE_TAG_SNAPSHOTS,
         ],
         kinds={"duckdb"},

@@ -1,0 +1,18 @@
+-- GitLab pushes, Opsgenie alerts and ECS circuit-breaker failures that lack the fields their
+-- rule needs: dead-lettered at landing (landing/commit_batch.sql), never used.
+with problems as (
+    select source_object, problem, detail
+    from staging.stg_gitlab_pushes where problem is not null
+    union all
+    select source_object, problem, detail
+    from staging.stg_opsgenie_alerts where problem is not null
+    union all
+    select source_object, problem, detail
+    from staging.stg_ecs_deployment_failures where problem is not null
+),
+
+final as (
+    select * from problems
+)
+
+select * from final

@@ -1,0 +1,49 @@
+-- Opsgenie alert webhooks (detail = Opsgenie's webhook body), every arrival. Read: `action`,
+-- alert.alertId, alert.createdAt (epoch milliseconds), alert.updatedAt (Opsgenie's own
+-- examples send it in epoch nanoseconds; read by magnitude: ns, us or ms), alert.priority,
+-- and the component: alert.details["Component.Name"], else the first tag `component:<name>`.
+with alerts as (
+    select
+        *,
+        detail ->> 'action' as action,
+        detail ->> '$.alert.alertId' as alert_id,
+        try_cast(detail ->> '$.alert.createdAt' as bigint) as created_ms,
+        try_cast(detail ->> '$.alert.updatedAt' as bigint) as updated_raw,
+        detail ->> '$.alert.priority' as priority,
+        coalesce(
+            nullif(trim(detail -> '$.alert.details' ->> '$."Component.Name"'), ''),
+            list_filter(
+                json_extract_string(detail, '$.alert.tags[*]'), lambda t: t like 'component:_%'
+            )[1][11:]
+        ) as component_name
+    from raw.candidate_events
+    where source = 'opsgenie'
+),
+
+final as (
+    select
+        event_id as source_event_id,
+        action,
+        alert_id,
+        priority,
+        component_name,
+        timezone('UTC', epoch_ms(created_ms)) as created_at,
+        timezone('UTC', make_timestamp(case
+            when updated_raw >= 100000000000000000 then updated_raw // 1000  -- nanoseconds
+            when updated_raw >= 100000000000000 then updated_raw              -- microseconds
+            else updated_raw * 1000                                            -- milliseconds
+        end)) as updated_at,
+        object_key as source_object,
+        landed_at,
+        case
+            when alert_id is null then 'missing detail.alert.alertId'
+            when action = 'Create' and created_ms is null
+                then 'missing or unreadable detail.alert.createdAt'
+            when action = 'Close' and updated_raw is null
+                then 'missing or unreadable detail.alert.updatedAt'
+        end as problem,
+        detail
+    from alerts
+)
+
+select * from final
