@@ -13,6 +13,7 @@ from dora4_pipeline.publish.tags import TAG_KEYS
 API_KEY = "api-key-0123456789abcdef"
 APP_KEY = "app-key-fedcba9876543210"
 METRIC = "dora4.deployments.daily"
+WEEKLY = ("dora4.lead_time.median_seconds", "dora4.change_failure_rate", "dora4.time_to_restore")
 
 
 @pytest.fixture
@@ -42,7 +43,9 @@ def test_first_run_creates_one_dashboard_on_the_contract_metric(datadog, capsys)
     assert capsys.readouterr().out.startswith(f"created dashboard {dashboard_id} ")
     assert sent["title"] == "DORA: deployment frequency (dora4)"
     queries = _queries(sent["widgets"])
-    assert len(queries) >= 5 and all(METRIC in q for q in queries)
+    daily = [q for q in queries if METRIC in q]
+    assert len(daily) >= 5 and all(any(m in q for m in (METRIC, *WEEKLY)) for q in queries)
+    assert all(any(m in q for q in queries) for m in WEEKLY), "the other three keys too"
     prefixes = {v["prefix"] for v in sent["template_variables"]}
     assert {"dora4.ownership.ba", "dora4.ownership.pod", "dora4.ownership.team"} <= prefixes
     assert "dora4.environment" in prefixes and prefixes <= set(TAG_KEYS.values())
@@ -66,7 +69,8 @@ def test_without_keys_it_is_a_dry_run_that_sends_nothing(datadog, monkeypatch, c
     assert main(["dashboard"]) == 0
 
     out = capsys.readouterr().out
-    assert "dry run" in out and "6 widgets" in out and datadog.url in out
+    widgets = len(json.loads(DEFAULT_DASHBOARD.read_text())["widgets"])
+    assert "dry run" in out and f"{widgets} widgets" in out and datadog.url in out
     assert datadog.requests == []
 
 
@@ -126,5 +130,10 @@ def test_the_dashboard_filters_and_groups_only_by_contract_tag_keys():
         t.strip() for q in queries for g in re.findall(r" by \{([^}]*)\}", q) for t in g.split(",")
     }
     assert grouped and grouped <= keys
-    for query in queries:  # every widget answers every filter, and only those
-        assert set(re.findall(r"\$(\w+)", query)) == set(variables), query
+    for query in queries:  # every widget answers every filter its metric has tags for
+        used = set(re.findall(r"\$(\w+)", query))
+        if METRIC in query:
+            assert used == set(variables), query
+        else:  # weekly gauges: per pod, no team or event source tag
+            assert used == set(variables) - {"team", "source"}, query
+            assert "dora4.grouping:pod" in query
