@@ -76,7 +76,8 @@ def test_the_sensor_reruns_days_whose_delivery_days_got_new_objects(generated, t
     def ledger_rows() -> list[tuple]:
         with duckdb.connect(settings.warehouse, read_only=True) as conn:
             return conn.execute(
-                "select day, tags, change, value from ops.datadog_publications order by recorded_at"
+                "select day, tags, change, value from ops.datadog_publications "
+                "where metric = 'dora4.deployments.daily' order by recorded_at"
             ).fetchall()
 
     assert "busy with a run, or not created yet" in sense()

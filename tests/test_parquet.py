@@ -55,7 +55,12 @@ def test_parquet_on_s3_holds_each_day_of_the_marts(aws, generated, truth, tmp_pa
     days = [(ARCHIVE_START + timedelta(days=n)).isoformat() for n in range(ARCHIVE_DAYS)]
     assert keys == sorted(
         f"dora4/{table}/day={day}/part-0.parquet"
-        for table in ("fct_deployments", "deployment_frequency_daily")
+        for table in (
+            "fct_deployments",
+            "fct_changes",
+            "fct_failures",
+            "deployment_frequency_daily",
+        )
         for day in days
     )
     local = tmp_path / "downloaded"
