@@ -5,6 +5,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from dora4_pipeline.generator.events import lambda_update_function_code
+
 
 def write_object(
     root: Path, delivered: datetime, events: list[dict], *, name: str, compress: bool = False
@@ -21,3 +23,17 @@ def write_object(
         path = folder / key
         path.write_bytes(body)
     return path
+
+
+def lambda_deploy(event_id: str, when: datetime) -> dict:
+    """A published deploy of `invoice-renderer`, a function the generated tags know
+    (payments / billing / invoicing, Git project 101)."""
+    return lambda_update_function_code(
+        event_id=event_id,
+        event_time=when,
+        function_name_form="name",
+        function_name="invoice-renderer",
+        account="444455556666",
+        region="eu-west-1",
+        publish=True,
+    )

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 import pytest
-from archive_helpers import write_object
-from conftest import ARCHIVE_START, REGION
+from archive_helpers import lambda_deploy, write_object
+from conftest import ARCHIVE_START
 
 from dora4_pipeline.automation import DAILY_JOB, SCHEDULE, SENSOR
 from dora4_pipeline.definitions import build_definitions
-from dora4_pipeline.generator.events import lambda_update_function_code
 from dora4_pipeline.partitions import RANGE_END_TAG, RANGE_START_TAG
 from dora4_pipeline.settings import Settings
 
@@ -89,15 +88,7 @@ def test_the_sensor_reruns_days_whose_delivery_days_got_new_objects(generated, t
         assert "no new objects" in sense()
 
         # A re-driven object lands in a published delivery day, one deployment of day 1 in it.
-        late = lambda_update_function_code(
-            event_id="redriven-1",
-            event_time=datetime(2026, 3, 16, 23, 59, tzinfo=UTC),
-            function_name_form="name",
-            function_name="invoice-renderer",
-            account="444455556666",
-            region=REGION,
-            publish=True,
-        )
+        late = lambda_deploy("redriven-1", datetime(2026, 3, 16, 23, 59, tzinfo=UTC))
         write_object(archive, datetime(2026, 3, 17, 9, tzinfo=UTC), [late], name="redriven")
         (request,) = sense()
         assert partition_keys(defs, request) == ["2026-03-16", "2026-03-17"]

@@ -6,11 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
-from archive_helpers import write_object
-from conftest import REGION
+from archive_helpers import lambda_deploy, write_object
 
 from dora4_pipeline.cli import main
-from dora4_pipeline.generator.events import lambda_update_function_code
 from dora4_pipeline.metrics.periods import materialize_periods
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.spec import MetricSpec
@@ -159,15 +157,7 @@ def test_the_reporting_timezone_moves_a_2330_utc_deployment_to_the_next_berlin_w
     tmp_path, monkeypatch, capsys
 ):
     sunday_night = datetime(2026, 3, 22, 23, 30, tzinfo=UTC)  # Monday 00:30 in Berlin
-    deploy = lambda_update_function_code(
-        event_id="tz-1",
-        event_time=sunday_night,
-        function_name_form="name",
-        function_name="invoice-renderer",
-        account="444455556666",
-        region=REGION,
-        publish=True,
-    )
+    deploy = lambda_deploy("tz-1", sunday_night)
     write_object(tmp_path / "archive", datetime(2026, 3, 22, 23, tzinfo=UTC), [deploy], name="a")
     for name, value in {
         "DORA4_ARCHIVE_URI": str(tmp_path / "archive"),

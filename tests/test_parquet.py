@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import duckdb
-from archive_helpers import write_object
+from archive_helpers import lambda_deploy, write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION
 
 from dora4_pipeline.cli import main
-from dora4_pipeline.generator.events import lambda_update_function_code
 
 LAST = ARCHIVE_START + timedelta(days=ARCHIVE_DAYS - 1)
 RUN = ["run", "--start", str(ARCHIVE_START), "--end", str(LAST)]
@@ -81,15 +80,7 @@ def test_a_reader_holding_a_days_parquet_keeps_its_version_and_the_rerun_replace
     expected = sum(1 for d in truth["deployments"] if d["day"] == ARCHIVE_START.isoformat())
 
     with open(day_file, "rb") as held:  # a reader in the middle of the old file
-        late = lambda_update_function_code(
-            event_id="parquet-late-1",
-            event_time=datetime(2026, 3, 16, 23, 50, tzinfo=UTC),
-            function_name_form="name",
-            function_name="invoice-renderer",
-            account="444455556666",
-            region=REGION,
-            publish=True,
-        )
+        late = lambda_deploy("parquet-late-1", datetime(2026, 3, 16, 23, 50, tzinfo=UTC))
         write_object(tmp_path / "archive", datetime(2026, 3, 17, 6, tzinfo=UTC), [late], name="x")
         assert main(RUN) == 0
         old = tmp_path / "old.parquet"

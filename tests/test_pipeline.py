@@ -8,12 +8,11 @@ import boto3
 import dagster as dg
 import duckdb
 import pytest
-from archive_helpers import write_object
+from archive_helpers import lambda_deploy, write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION, upload_folder
 
 from dora4_pipeline.cli import main
 from dora4_pipeline.definitions import build_definitions
-from dora4_pipeline.generator.events import lambda_update_function_code
 from dora4_pipeline.settings import Settings
 
 FIRST = ARCHIVE_START
@@ -111,18 +110,6 @@ def _landing_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
-def _lambda_deploy(event_id: str, when: datetime) -> dict:
-    return lambda_update_function_code(
-        event_id=event_id,
-        event_time=when,
-        function_name_form="name",
-        function_name="invoice-renderer",
-        account="444455556666",
-        region=REGION,
-        publish=True,
-    )
-
-
 def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, tmp_path):
     archive = tmp_path / "archive"
     shutil.copytree(generated / "archive", archive)
@@ -163,7 +150,7 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
         assert count_first_day() == expected_first
 
         # A new object arrives, delivered the next evening, with one more deployment of day 1.
-        late = _lambda_deploy("ct-very-late", datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC))
+        late = lambda_deploy("ct-very-late", datetime(2026, 3, 16, 23, 59, 30, tzinfo=UTC))
         write_object(archive, datetime(2026, 3, 17, 20, tzinfo=UTC), [late], name="late")
         metadata = _landing_metadata(run(landing, LAST))
         assert (metadata["objects_landed"], metadata["objects_relanded"]) == (1, 0)
@@ -171,7 +158,7 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
         assert count_first_day() == expected_first + 1
 
         # A damaged object is dead-lettered; once fixed and re-uploaded, it is landed again.
-        fixed = _lambda_deploy("ct-fixed", datetime(2026, 3, 16, 22, tzinfo=UTC))
+        fixed = lambda_deploy("ct-fixed", datetime(2026, 3, 16, 22, tzinfo=UTC))
         path = write_object(archive, datetime(2026, 3, 17, 21, tzinfo=UTC), [fixed], name="fix")
         good = path.read_bytes()
         path.write_bytes(good[:-40] + good[-20:])
