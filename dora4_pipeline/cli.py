@@ -10,7 +10,13 @@ from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.generator import generate
 from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD, publish_dashboard
-from dora4_pipeline.report import GROUPINGS, frequency_report, readable_warehouse, run_summary
+from dora4_pipeline.report import (
+    GROUPINGS,
+    frequency_report,
+    keys_report,
+    readable_warehouse,
+    run_summary,
+)
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import RunFailed, run_range
 from dora4_pipeline.settings import DEMO_DIR, Settings, parse_day
@@ -46,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     report.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     report.add_argument("--by", choices=sorted(GROUPINGS), default="pod")
+    report.add_argument(
+        "--keys",
+        choices=["week", "month"],
+        help="also print the four DORA keys by pod for the latest week or month",
+    )
     report.set_defaults(command=_report)
 
     generate = commands.add_parser("generate", help="write a realistic archive with known truth")
@@ -79,6 +90,8 @@ def _report(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
     print(frequency_report(readable_warehouse(settings.warehouse), first, last, args.by))
+    if args.keys:
+        print(keys_report(readable_warehouse(settings.warehouse), args.keys))
     return 0
 
 

@@ -15,7 +15,11 @@ from dora4_pipeline.automation import (
 from dora4_pipeline.landing.assets import build_landing_asset
 from dora4_pipeline.landing.checks import no_open_dead_letters
 from dora4_pipeline.landing.tags import build_tag_snapshot_asset
-from dora4_pipeline.metrics.assets import build_frequency_asset
+from dora4_pipeline.metrics.assets import (
+    DEPLOYMENT_FREQUENCY_DAILY,
+    build_analyst_copy_asset,
+    build_frequency_asset,
+)
 from dora4_pipeline.metrics.checks import (
     build_ownership_check,
     daily_counts_match_deployments,
@@ -47,6 +51,10 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 def build_definitions(settings: Settings, datadog: DatadogResource | None = None) -> dg.Definitions:
     """`datadog` defaults to DD_API_KEY/DD_APP_KEY/DD_SITE/DORA4_DATADOG_URL."""
     partitions = daily_partitions(settings.partitions_start)
+    periods = [
+        build_period_asset(partitions, grain, settings.spec, [FCT_CHANGES, FCT_FAILURES])
+        for grain in GRAINS
+    ]
     first_partition = date.fromisoformat(settings.partitions_start)
     daily_job = build_daily_job()
     return dg.Definitions(
@@ -57,9 +65,9 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             build_frequency_asset(partitions),
             build_changes_asset(partitions, settings.lateness_days),
             build_failures_asset(partitions, settings.lateness_days),
-            *(
-                build_period_asset(partitions, grain, settings.spec, [FCT_CHANGES, FCT_FAILURES])
-                for grain in GRAINS
+            *periods,
+            build_analyst_copy_asset(
+                partitions, [DEPLOYMENT_FREQUENCY_DAILY, *(p.key for p in periods)]
             ),
             build_publish_asset(partitions, deployments_daily()),
             build_publish_asset(partitions, dora_weekly(settings.spec)),

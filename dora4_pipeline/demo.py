@@ -13,6 +13,7 @@ from dora4_pipeline.generator import generate
 from dora4_pipeline.report import (
     deployments_by_day_and_source,
     frequency_report,
+    keys_report,
     readable_warehouse,
     run_summary,
 )
@@ -37,6 +38,7 @@ def run_demo(settings: Settings) -> str:
         [
             run_summary(settings.warehouse, DEMO_START, last),
             frequency_report(readable_warehouse(settings.warehouse), DEMO_START, last, "pod"),
+            keys_report(readable_warehouse(settings.warehouse), "week"),
             _against_truth(settings, last),
         ]
     )

@@ -153,3 +153,37 @@ def frequency_report(path: str, first: date, last: date, by: str) -> str:
             table(header, rows) if rows else "(no deployments materialized in this range)",
         ]
     )
+
+
+def keys_report(path: str, grain: str = "month") -> str:
+    """The four keys and their bands per pod in production, for the latest period."""
+    table_name = {"week": "dora_weekly", "month": "dora_monthly"}[grain]
+    with duckdb.connect(path, read_only=True) as conn:
+        rows = conn.execute(
+            f"""
+            select ownership_ba, ownership_pod, deployments,
+                round(deployment_days_per_week, 1) || ' (' || deployment_frequency_band || ')',
+                coalesce(round(lead_time_median_seconds / 3600, 1) || ' h', '-')
+                    || ' (' || lead_time_band || ')',
+                coalesce(round(100 * change_failure_rate, 1) || ' %', '-')
+                    || ' (' || change_failure_rate_band || ')',
+                coalesce(round(time_to_restore_median_seconds / 3600, 1) || ' h', '-')
+                    || ' (' || time_to_restore_band || ')',
+                period_start, spec_version
+            from marts.{table_name}
+            where grouping = 'pod' and environment = 'production'
+              and period_start = (select max(period_start) from marts.{table_name})
+            order by ownership_ba, ownership_pod
+            """  # noqa: S608 (table name from the fixed mapping above)
+        ).fetchall()
+    if not rows:
+        return f"(no {grain}ly DORA rows materialized)"
+    header = ["ba", "pod", "deployments", "deploy days/week", "lead time", "CFR", "restore"]
+    period, spec = rows[0][-2], rows[0][-1]
+    return "\n".join(
+        [
+            f"DORA keys by pod in production, {grain} of {period} "
+            f"(spec {spec}; bands in brackets):",
+            table(header, [r[:-2] for r in rows]),
+        ]
+    )

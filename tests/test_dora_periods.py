@@ -272,3 +272,16 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
     assert got.keys() == expected.keys()
     for key, values in expected.items():
         assert got[key] == pytest.approx(values), key
+
+
+def test_monthly_frequency_is_the_median_over_the_months_weeks(facts):
+    for day in range(5):  # five deployment days in the week of 16 March, none in the others
+        facts.deploy("busy-week", at(WEEK + timedelta(days=day)))
+    for monday in (2, 9, 16, 23):  # one deployment day in four of March's five weeks
+        facts.deploy("steady", at(date(2026, 3, monday)))
+    materialize_periods(facts.conn, "month", MetricSpec(), date(2026, 3, 1), date(2026, 3, 1))
+    rows = facts.conn.execute(
+        "select ownership_pod, deployment_days, deployment_days_per_week, "
+        "deployment_frequency_band from marts.dora_monthly where grouping = 'pod'"
+    ).fetchall()
+    assert sorted(rows) == [("busy-week", 5, 0.0, "medium"), ("steady", 4, 1.0, "high")]

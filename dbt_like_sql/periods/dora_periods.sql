@@ -46,7 +46,8 @@ period_weeks as (
     where isodow(w) = 1
 ),
 days_per_week as (
-    select pw.period_start, g.ownership_ba, g.ownership_pod, g.ownership_team, g.environment,
+    select pw.period_start, pw.week,
+        g.ownership_ba, g.ownership_pod, g.ownership_team, g.environment,
         count(distinct d.local_day) as days
     from period_weeks pw
     cross join groups g

@@ -24,7 +24,8 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
         description=(
             "Deployments per UTC day × BA × pod × team × environment × component × source, "
             "zero-filled for every group that has deployed. Analysts: see the "
-            "marts.deployment_frequency_by_pod view and the .analytics.duckdb copy."
+            "marts.deployment_frequency_by_pod view and the .analytics.duckdb copy "
+            "(ops/analyst_copy)."
         ),
     )
     def deployment_frequency_daily(
@@ -47,8 +48,7 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
                 [days[0], days[-1]],
             ).fetchone()
             parquet = lake.write_days(conn, "deployment_frequency_daily", days)
-        copy = warehouse.publish_analyst_copy()
-        context.log.info(f"{rows} group-days from {days[0]} to {days[-1]}; analysts: {copy}")
+        context.log.info(f"{rows} group-days from {days[0]} to {days[-1]}")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
@@ -57,9 +57,36 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
                 "by_ba_and_pod": dg.MetadataValue.md(
                     table(["BA", "pod", "deployments", "per day"], by_pod)
                 ),
-                "analyst_copy": str(copy),
                 "parquet": parquet,
             }
         )
 
     return deployment_frequency_daily
+
+
+ANALYST_COPY = dg.AssetKey(["ops", "analyst_copy"])
+
+
+def build_analyst_copy_asset(
+    partitions_def: dg.PartitionsDefinition, marts: list[dg.AssetKey]
+) -> dg.AssetsDefinition:
+    """After every mart of the run: the copy analysts open, replaced atomically."""
+
+    @dg.asset(
+        key=ANALYST_COPY,
+        pool=WAREHOUSE_POOL,
+        group_name="metrics",
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        deps=marts,
+        kinds={"duckdb"},
+        description=(
+            "<warehouse>.analytics.duckdb: a copy of the warehouse taken after all marts, "
+            "for analysts to keep open without ever blocking a run."
+        ),
+    )
+    def analyst_copy(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        copy = warehouse.publish_analyst_copy()
+        return dg.MaterializeResult(metadata={"path": str(copy), "bytes": copy.stat().st_size})
+
+    return analyst_copy
