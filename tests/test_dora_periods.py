@@ -239,10 +239,16 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
     for key in {pod(d) for d in production}:
         deployments = [d for d in production if pod(d) == key]
         leads = [c["lead_time_seconds"] for c in truth["changes"] if pod(c) == key]
-        restores = [
-            _seconds(f["resolved_at"]) - _seconds(f["started_at"])
+        resolved = [
+            f
             for f in truth["failures"]
             if pod(f) == key and f["environment"] == "production" and f["resolved_at"]
+        ]
+        restores = [_seconds(f["resolved_at"]) - _seconds(f["started_at"]) for f in resolved]
+        recoveries = [
+            _seconds(f["resolved_at"]) - _seconds(f["started_at"])
+            for f in resolved
+            if f["kind"] in ("rollback", "circuit_breaker")
         ]
         failed = sum(d["deployment_id"] in failed_ids for d in deployments)
         expected[key] = (
@@ -255,15 +261,19 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
             failed / len(deployments),
             _quantile(restores, 0.5),
             len(restores),
+            _quantile(recoveries, 0.5),
+            len(recoveries),
         )
     assert any(v[1] for v in expected.values()) and any(v[5] for v in expected.values())
     assert any(v[7] for v in expected.values()), "the case has restores to compare"
+    assert any(v[9] for v in expected.values()), "and failed-deployment recoveries"
 
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
         rows = conn.execute(
             "select ownership_ba, ownership_pod, deployments, lead_time_median_seconds, "
             "lead_time_p90_seconds, lead_time_samples, lead_time_excluded, failed_deployments, "
-            "change_failure_rate, time_to_restore_median_seconds, restore_samples "
+            "change_failure_rate, time_to_restore_median_seconds, restore_samples, "
+            "failed_deployment_recovery_median_seconds, failed_deployment_recovery_samples "
             "from marts.dora_weekly where grouping = 'pod' and environment = 'production' "
             "and period_start = ?",
             [WEEK],

@@ -25,7 +25,8 @@ failures as (
         ownership_ba,
         case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
-        environment, started_at, resolved_at
+        environment, started_at, resolved_at,
+        kind in ('rollback', 'circuit_breaker') as deployment_failure
     from marts.fct_failures
 ),
 groups as (
@@ -110,7 +111,11 @@ restores as (
             as period_start,
         ownership_ba, ownership_pod, ownership_team, environment,
         quantile_cont(epoch(resolved_at) - epoch(started_at), 0.5) as median,
-        count(*) as samples
+        count(*) as samples,
+        -- the 2023 report's failed-deployment recovery time: failures of a deployment itself
+        quantile_cont(epoch(resolved_at) - epoch(started_at), 0.5)
+            filter (where deployment_failure) as deployment_median,
+        count(*) filter (where deployment_failure) as deployment_samples
     from failures
     where resolved_at is not null
     group by all
@@ -129,7 +134,9 @@ joined as (
         coalesce(l.excluded, 0) as lead_time_excluded,
         coalesce(c.failed_deployments, 0) as failed_deployments,
         t.median as time_to_restore_median_seconds,
-        coalesce(t.samples, 0) as restore_samples
+        coalesce(t.samples, 0) as restore_samples,
+        t.deployment_median as failed_deployment_recovery_median_seconds,
+        coalesce(t.deployment_samples, 0) as failed_deployment_recovery_samples
     from frequency f
     left join recent r using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join lead_times l using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
@@ -150,6 +157,8 @@ select
     case when deployments > 0 then failed_deployments / deployments end as change_failure_rate,
     time_to_restore_median_seconds,
     restore_samples,
+    failed_deployment_recovery_median_seconds,
+    failed_deployment_recovery_samples,
     case
         when deployment_days_per_week >= $df_elite then 'elite'
         when deployment_days_per_week >= $df_high then 'high'
