@@ -25,6 +25,8 @@ DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_LATENESS_HOURS = 24
 DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"  # 02:00 UTC
+DEFAULT_GITLAB_SOURCE = "gitlab"  # EventBridge `source` of the webhooks (CONTRACT.md)
+DEFAULT_OPSGENIE_SOURCE = "opsgenie"
 DEFAULT_SENSOR_LOOKBACK_DAYS = 14
 
 # The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
@@ -55,6 +57,8 @@ class Settings:
     timezone: str = "UTC"
     bands: str = "dora2023"
     datadog_dora_api: bool = False
+    gitlab_source: str = DEFAULT_GITLAB_SOURCE
+    opsgenie_source: str = DEFAULT_OPSGENIE_SOURCE
     sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
 
     @classmethod
@@ -82,6 +86,8 @@ class Settings:
             bands=env.get("DORA4_BANDS") or "dora2023",
             datadog_dora_api=(env.get("DORA4_DATADOG_DORA_API") or "").lower()
             in ("1", "true", "yes"),
+            gitlab_source=env.get("DORA4_GITLAB_SOURCE") or DEFAULT_GITLAB_SOURCE,
+            opsgenie_source=env.get("DORA4_OPSGENIE_SOURCE") or DEFAULT_OPSGENIE_SOURCE,
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
 

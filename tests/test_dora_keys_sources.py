@@ -273,3 +273,27 @@ def test_events_missing_what_their_rule_needs_are_dead_letters(hand_built):
         ("a commit without a readable detail.commits[].timestamp",),
         ("missing detail.alert.alertId",),
     ]
+
+
+def test_webhooks_under_configured_sources_are_read_and_the_defaults_then_ignored(tmp_path):
+    root = tmp_path / "archive"
+    acme_push = push("push-acme", at(9), [("c-acme", at(8))])
+    acme_push["source"] = "com.acme.gitlab"
+    acme_alert = alert("og-acme", "Create", "acme", at(12))
+    acme_alert["source"] = "com.acme.opsgenie"
+    default_push = push("push-default", at(9), [("c-default", at(8))])
+    events = [cart_deploy("uid-1", at(10)), acme_push, acme_alert, default_push]
+    write_object(root, at(16), events, name="acme")
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"),
+        gitlab_source="com.acme.gitlab",
+        opsgenie_source="com.acme.opsgenie",
+    )
+    with warehouse.connect() as conn:
+        land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
+        for table in ("fct_deployments", "fct_changes", "fct_failures"):
+            sql.materialize_window(conn, table, DAY, DAY)
+        commits = conn.execute("select commit_sha from marts.fct_changes").fetchall()
+        failures = conn.execute("select failure_id from marts.fct_failures").fetchall()
+    assert commits == [("c-acme",)]
+    assert failures == [("opsgenie:acme",)]

@@ -41,12 +41,12 @@ classified as (
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
             or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
             -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
-            -- alert webhooks, under the CONTRACT's default sources 'gitlab' and 'opsgenie'
+            -- alert webhooks, under their configured sources (ops.webhook_sources)
             or (
-                source = 'gitlab'
+                source = (select source from ops.webhook_sources where kind = 'gitlab')
                 and detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
             )
-            or source = 'opsgenie',
+            or source = (select source from ops.webhook_sources where kind = 'opsgenie'),
             false
         ) as is_candidate
     from records

@@ -45,3 +45,11 @@ create table if not exists ops.datadog_dora_deployments (
     run_id          varchar,
     recorded_at     timestamptz not null
 );
+
+-- The EventBridge `source` of GitLab and Opsgenie webhooks (DORA4_GITLAB_SOURCE,
+-- DORA4_OPSGENIE_SOURCE), kept in sync with the configuration at every connection so that
+-- landing and the staging views read the same values.
+create table if not exists ops.webhook_sources (
+    kind            varchar primary key,  -- gitlab | opsgenie
+    source          varchar not null
+);

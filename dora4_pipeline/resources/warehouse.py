@@ -13,7 +13,13 @@ import dagster as dg
 import duckdb
 
 from dora4_pipeline import sql
-from dora4_pipeline.settings import DEFAULT_WAREHOUSE, alias_rows, analyst_copy_path
+from dora4_pipeline.settings import (
+    DEFAULT_GITLAB_SOURCE,
+    DEFAULT_OPSGENIE_SOURCE,
+    DEFAULT_WAREHOUSE,
+    alias_rows,
+    analyst_copy_path,
+)
 
 _LOCK_MESSAGE = "lock"
 # Every step that opens the file read-write runs in this Dagster pool. With a limit of 1
@@ -27,6 +33,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = DEFAULT_WAREHOUSE
     tag_aliases: dict[str, list[str]] = {}
+    gitlab_source: str = DEFAULT_GITLAB_SOURCE
+    opsgenie_source: str = DEFAULT_OPSGENIE_SOURCE
     lock_timeout_seconds: float = 900.0
 
     @contextmanager
@@ -36,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.execute("set TimeZone = 'UTC'")
             conn.execute(sql.load("setup/warehouse"))
             conn.execute(sql.load("setup/dora_periods"))
-            self._sync_tag_aliases(conn)
+            self._sync_configuration(conn)
             sql.build_views(conn)
             yield conn
         finally:
@@ -92,9 +100,15 @@ class WarehouseResource(dg.ConfigurableResource):
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _sync_tag_aliases(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def _sync_configuration(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Tag key aliases and webhook sources as tables: SQL models read them, bound."""
         with sql.transaction(conn):
             conn.execute("delete from ops.tag_key_aliases")
             conn.executemany(
                 "insert into ops.tag_key_aliases values (?, ?, ?)", alias_rows(self.tag_aliases)
+            )
+            conn.execute("delete from ops.webhook_sources")
+            conn.executemany(
+                "insert into ops.webhook_sources values (?, ?)",
+                [("gitlab", self.gitlab_source), ("opsgenie", self.opsgenie_source)],
             )
