@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from dora4_pipeline.definitions import build_definitions
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.metrics.periods import GRAINS

@@ -8,6 +8,7 @@ model and table names (from files in this repository) are formatted into SQL.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,22 @@ def load(name: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"SQL model {name!r} not found at {path}")
     return path.read_text()
+
+
+@cache
+def models_fingerprint() -> str:
+    """Of every setup, staging and view model: a changed file means the warehouse must be
+    set up again (see WarehouseResource)."""
+    texts = [
+        f"{path.relative_to(SQL_ROOT)}\n{path.read_text()}"
+        for folder in ("setup", "staging", "views")
+        for path in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))
+    ]
+    return fingerprint(*texts)
+
+
+def fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @contextmanager

@@ -10,8 +10,8 @@ import pytest
 from archive_helpers import lambda_deploy, write_object
 from conftest import ARCHIVE_START
 
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.automation import DAILY_JOB, SCHEDULE, SENSOR
-from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.partitions import RANGE_END_TAG, RANGE_START_TAG
 from dora4_pipeline.settings import Settings
 

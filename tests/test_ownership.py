@@ -13,8 +13,8 @@ import duckdb
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION
 
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.cli import main
-from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.generator.events import (
     ecs_deployment_state_change,
     lambda_update_function_code,

@@ -1,8 +1,12 @@
 """The whole graph end to end: S3 over HTTP (moto) or a folder, a DuckDB file, Dagster
 materializations; compared with the generator's truth, rerun, fed late and fixed objects."""
 
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import dagster as dg
@@ -11,8 +15,8 @@ import pytest
 from archive_helpers import lambda_deploy, write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION, upload_folder
 
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.cli import main
-from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.settings import Settings
 
 FIRST = ARCHIVE_START
@@ -191,6 +195,8 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
             "no AWS credentials",
         ),
         ({"DORA4_LATENESS_HOURS": "a day"}, None, "DORA4_LATENESS_HOURS"),
+        ({"DORA4_TIMEZONE": "Mars/Base"}, None, "not an IANA timezone"),
+        ({"DORA4_BANDS": "dora2099"}, None, "DORA4_BANDS"),
     ],
 )
 def test_bad_configuration_ends_in_one_line_naming_the_fix(
@@ -207,3 +213,19 @@ def test_bad_configuration_ends_in_one_line_naming_the_fix(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert message in err
+
+
+def test_the_installed_command_reports_bad_configuration_in_one_line(tmp_path):
+    """The console script itself, in a fresh process: no import-time traceback."""
+    dora4 = Path(sys.executable).with_name("dora4")
+    env = {**os.environ, "DORA4_WAREHOUSE": str(tmp_path / "w.duckdb"), "DORA4_BANDS": "x"}
+    done = subprocess.run(
+        [str(dora4), "run", "--start", "2026-03-16", "--end", "2026-03-16"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "dora4: DORA4_BANDS: 'x' is not one of ['dora2021', 'dora2023']"
+    ]

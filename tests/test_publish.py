@@ -16,8 +16,8 @@ import pytest
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 from datadog_double import DatadogDouble
 
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.cli import main
-from dora4_pipeline.definitions import build_definitions
 from dora4_pipeline.partitions import range_tags
 from dora4_pipeline.publish.dora_api import build_dora_deployments_asset, dora_id
 from dora4_pipeline.publish.publications import deployments_daily

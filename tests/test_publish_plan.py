@@ -69,9 +69,10 @@ def test_payloads_stay_under_the_intake_limits_and_keep_every_point():
     all_series = series(due_points(current, {}, dry_run=False))
     batches = payloads(all_series)
     assert len(batches) > 1, "the case is big enough to need several payloads"
-    for batch in batches:
+    for batch, compressed_bytes in batches:
         body = json.dumps({"series": batch}).encode()
         assert len(body) <= MAX_DECOMPRESSED_BYTES
         assert len(gzip.compress(body, compresslevel=6)) <= MAX_COMPRESSED_BYTES
-    sent = [(p["timestamp"], s["tags"][0]) for b in batches for s in b for p in s["points"]]
+        assert 0 < compressed_bytes <= MAX_COMPRESSED_BYTES
+    sent = [(p["timestamp"], s["tags"][0]) for b in batches for s in b.series for p in s["points"]]
     assert len(sent) == len(set(sent)) == len(current)

@@ -3,20 +3,19 @@
 import dagster as dg
 
 from dora4_pipeline.landing.ingest import land_days
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import days_of
 from dora4_pipeline.resources.archive import ArchiveResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 CANDIDATE_EVENTS = dg.AssetKey(["raw", "candidate_events"])
 
 
 def build_landing_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=CANDIDATE_EVENTS,
-        pool=WAREHOUSE_POOL,
         group_name="landing",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         kinds={"duckdb", "s3"},
         description=(
             "Archive objects DELIVERED on the partition's day (Firehose folder hour), each "

@@ -3,12 +3,12 @@
 import dagster as dg
 
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_check
 
 
-@dg.asset_check(
+@warehouse_check(
     asset=CANDIDATE_EVENTS,
-    pool=WAREHOUSE_POOL,
     description="Open dead letters (records that could not be used), by reason.",
 )
 def no_open_dead_letters(warehouse: WarehouseResource) -> dg.AssetCheckResult:

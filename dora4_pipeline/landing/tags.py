@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dora4_pipeline import sql
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import days_of
 from dora4_pipeline.resources.tagging import TaggingResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 RESOURCE_TAG_SNAPSHOTS = dg.AssetKey(["raw", "resource_tag_snapshots"])
 
@@ -23,12 +24,10 @@ class TagSnapshotConfig(dg.Config):
 
 
 def build_tag_snapshot_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=RESOURCE_TAG_SNAPSHOTS,
-        pool=WAREHOUSE_POOL,
         group_name="landing",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         kinds={"duckdb", "aws"},
         description=(
             "Tags of Lambda functions and ECS services (Resource Groups Tagging API, or "

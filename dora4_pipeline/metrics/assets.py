@@ -5,20 +5,19 @@ import dagster as dg
 from dora4_pipeline import sql
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import days_of
 from dora4_pipeline.resources.lake import ParquetLakeResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"])
 
 
 def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=DEPLOYMENT_FREQUENCY_DAILY,
-        pool=WAREHOUSE_POOL,
         group_name="metrics",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=[FCT_DEPLOYMENTS],
         kinds={"duckdb"},
         description=(
@@ -72,12 +71,10 @@ def build_analyst_copy_asset(
 ) -> dg.AssetsDefinition:
     """After every mart of the run: the copy analysts open, replaced atomically."""
 
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=ANALYST_COPY,
-        pool=WAREHOUSE_POOL,
         group_name="metrics",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=marts,
         kinds={"duckdb"},
         description=(

@@ -5,14 +5,14 @@ import dagster as dg
 from dora4_pipeline.markdown import table
 from dora4_pipeline.metrics.assets import DEPLOYMENT_FREQUENCY_DAILY
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_check
 
 OWNERSHIP_COLUMNS = ("ownership_ba", "ownership_pod", "ownership_team", "environment")
 
 
-@dg.asset_check(
+@warehouse_check(
     asset=FCT_DEPLOYMENTS,
-    pool=WAREHOUSE_POOL,
     blocking=True,
     description="deployment_id is unique.",
 )
@@ -29,9 +29,8 @@ def deployment_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 def build_ownership_check(warn_share: float) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
+    @warehouse_check(
         asset=FCT_DEPLOYMENTS,
-        pool=WAREHOUSE_POOL,
         description=(
             "Every deployment has an owner or is counted as 'unassigned' (never NULL or "
             f"empty); warns when a day's unassigned share exceeds {warn_share:.0%}."
@@ -66,9 +65,8 @@ def build_ownership_check(warn_share: float) -> dg.AssetChecksDefinition:
     return ownership_complete
 
 
-@dg.asset_check(
+@warehouse_check(
     asset=DEPLOYMENT_FREQUENCY_DAILY,
-    pool=WAREHOUSE_POOL,
     blocking=True,
     description="Each day's counts sum to the rows of marts.fct_deployments they summarize.",
 )

@@ -16,9 +16,10 @@ import duckdb
 from dora4_pipeline import sql
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.partitions import days_of
+from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.spec import MetricSpec
+from dora4_pipeline.steps import warehouse_asset
 
 GRAINS = {"week": "dora_weekly", "month": "dora_monthly"}
 LEVELS = ("team", "pod", "ba")  # each computed from the facts: medians do not add up
@@ -37,12 +38,10 @@ def build_period_asset(
 ) -> dg.AssetsDefinition:
     name = GRAINS[grain]
 
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=dg.AssetKey(["marts", name]),
-        pool=WAREHOUSE_POOL,
         group_name="metrics",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=[FCT_DEPLOYMENTS, *deps],
         kinds={"duckdb"},
         description=(

@@ -6,9 +6,10 @@ from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of, late_deliveries
+from dora4_pipeline.partitions import days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
 
@@ -16,12 +17,10 @@ FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
 def build_deployments_asset(
     partitions_def: dg.PartitionsDefinition, lateness_days: int
 ) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=FCT_DEPLOYMENTS,
-        pool=WAREHOUSE_POOL,
         group_name="normalize",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=[
             dg.AssetDep(CANDIDATE_EVENTS, partition_mapping=late_deliveries(lateness_days)),
             RESOURCE_TAG_SNAPSHOTS,
@@ -37,16 +36,14 @@ def build_deployments_asset(
     def fct_deployments(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        days = days_of(context.partition_time_window)
-        with warehouse.connect() as conn:
-            rows = sql.materialize_window(conn, "fct_deployments", days[0], days[-1])
-            per_day = conn.execute(
-                "select day, event_source, count(*) from marts.fct_deployments "
-                "where day between ? and ? group by all order by all",
-                [days[0], days[-1]],
-            ).fetchall()
-            parquet = lake.write_days(conn, "fct_deployments", days)
-        context.log.info(f"{rows} deployments from {days[0]} to {days[-1]}; Parquet: {parquet}")
+        rows, per_day, parquet = materialize_fact(
+            context,
+            warehouse,
+            lake,
+            "fct_deployments",
+            "select day, event_source, count(*) from marts.fct_deployments "
+            "where day between ? and ? group by all order by all",
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
@@ -58,3 +55,22 @@ def build_deployments_asset(
         )
 
     return fct_deployments
+
+
+def materialize_fact(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    lake: ParquetLakeResource,
+    table: str,
+    summary_sql: str,
+) -> tuple[int, list[tuple], str]:
+    """Replaces the run's days of marts.<table> and writes them as Parquet. Returns the row
+    count, the rows of `summary_sql` (bound to the first and last day) and the Parquet
+    location: what every fact asset reports."""
+    days = days_of(context.partition_time_window)
+    with warehouse.connect() as conn:
+        rows = sql.materialize_window(conn, table, days[0], days[-1])
+        summary = conn.execute(summary_sql, [days[0], days[-1]]).fetchall()
+        parquet = lake.write_days(conn, table, days)
+    context.log.info(f"{rows} rows of marts.{table} for {days[0]} … {days[-1]}; Parquet: {parquet}")
+    return rows, summary, parquet

@@ -3,13 +3,13 @@ time to restore, built on marts.fct_deployments (rules: the SQL models and the R
 
 import dagster as dg
 
-from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.markdown import table
-from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of, late_deliveries
+from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS, materialize_fact
+from dora4_pipeline.partitions import late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 FCT_CHANGES = dg.AssetKey(["marts", "fct_changes"])
 FCT_FAILURES = dg.AssetKey(["marts", "fct_failures"])
@@ -26,12 +26,10 @@ def _deps(lateness_days: int) -> list[dg.AssetDep]:
 def build_changes_asset(
     partitions_def: dg.PartitionsDefinition, lateness_days: int
 ) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=FCT_CHANGES,
-        pool=WAREHOUSE_POOL,
         group_name="normalize",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=_deps(lateness_days),
         kinds={"duckdb"},
         description=(
@@ -44,20 +42,19 @@ def build_changes_asset(
     def fct_changes(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        days = days_of(context.partition_time_window)
-        with warehouse.connect() as conn:
-            rows = sql.materialize_window(conn, "fct_changes", days[0], days[-1])
-            per_day = conn.execute(
-                "select day, count(*), count(distinct deployment_id), "
-                "count(*) filter (where lead_time_seconds <= 0) from marts.fct_changes "
-                "where day between ? and ? group by all order by all",
-                [days[0], days[-1]],
-            ).fetchall()
-            lake.write_days(conn, "fct_changes", days)
-        context.log.info(f"{rows} changes from {days[0]} to {days[-1]}")
+        rows, per_day, parquet = materialize_fact(
+            context,
+            warehouse,
+            lake,
+            "fct_changes",
+            "select day, count(*), count(distinct deployment_id), "
+            "count(*) filter (where lead_time_seconds <= 0) from marts.fct_changes "
+            "where day between ? and ? group by all order by all",
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
+                "parquet": parquet,
                 "non_positive_lead_times": sum(r[3] for r in per_day),
                 "changes_by_day": dg.MetadataValue.md(
                     table(["day", "changes", "deployments", "lead time <= 0"], per_day)
@@ -71,12 +68,10 @@ def build_changes_asset(
 def build_failures_asset(
     partitions_def: dg.PartitionsDefinition, lateness_days: int
 ) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=FCT_FAILURES,
-        pool=WAREHOUSE_POOL,
         group_name="normalize",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=_deps(lateness_days),
         kinds={"duckdb"},
         description=(
@@ -88,19 +83,18 @@ def build_failures_asset(
     def fct_failures(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        days = days_of(context.partition_time_window)
-        with warehouse.connect() as conn:
-            rows = sql.materialize_window(conn, "fct_failures", days[0], days[-1])
-            per_kind = conn.execute(
-                "select day, kind, count(*), count(deployment_id), count(resolved_at) "
-                "from marts.fct_failures where day between ? and ? group by all order by all",
-                [days[0], days[-1]],
-            ).fetchall()
-            lake.write_days(conn, "fct_failures", days)
-        context.log.info(f"{rows} failures from {days[0]} to {days[-1]}")
+        rows, per_kind, parquet = materialize_fact(
+            context,
+            warehouse,
+            lake,
+            "fct_failures",
+            "select day, kind, count(*), count(deployment_id), count(resolved_at) "
+            "from marts.fct_failures where day between ? and ? group by all order by all",
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
+                "parquet": parquet,
                 "open_failures": sum(r[2] - r[4] for r in per_kind),
                 "failures_by_day_and_kind": dg.MetadataValue.md(
                     table(["day", "kind", "failures", "linked", "resolved"], per_kind)

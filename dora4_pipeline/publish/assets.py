@@ -27,18 +27,19 @@ from datadog_api_client.v2.model.metric_point import MetricPoint
 from datadog_api_client.v2.model.metric_series import MetricSeries
 
 from dora4_pipeline import sql
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import days_of
 from dora4_pipeline.publish.plan import (
     DuePoint,
+    Payload,
     Prior,
-    compressed_size,
     current_points,
     due_points,
     payloads,
     series,
 )
 from dora4_pipeline.resources.datadog import DatadogResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 HISTORICAL_AFTER_SECONDS = 3600  # older points need Historical Metrics Ingestion
 PointRows = Iterable[tuple[str, date, list[str], float]]  # (metric, day, tags, value)
@@ -78,12 +79,10 @@ class PublishConfig(dg.Config):
 def build_publish_asset(
     partitions_def: dg.PartitionsDefinition, publication: Publication
 ) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=publication.key,
-        pool=WAREHOUSE_POOL,
         group_name="publish",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=publication.deps,
         kinds={"datadog"},
         description=publication.description,
@@ -158,7 +157,7 @@ def _say_historical(context: dg.AssetExecutionContext, due: list[DuePoint]) -> i
 def _send(
     context: dg.AssetExecutionContext,
     datadog: DatadogResource,
-    batches: list[list[dict]],
+    batches: list[Payload],
     due: list[DuePoint],
 ) -> list[Outcome]:
     by_key = {(p.metric, p.timestamp, p.tags): p for p in due}
@@ -175,15 +174,15 @@ def _send(
             f"DD_API_KEY is not set: dry run. {len(due)} points in {len(batches)} payloads "
             "were built and recorded as dry_run in ops.datadog_publications; nothing was sent."
         )
-        return [Outcome(points_of(b), n, "dry_run") for n, b in enumerate(batches, 1)]
+        return [Outcome(points_of(b.series), n, "dry_run") for n, b in enumerate(batches, 1)]
     outcomes = []
     with datadog.api_client() as client:
         api = MetricsApi(client)
         for n, batch in enumerate(batches, 1):
-            points = points_of(batch)
+            points = points_of(batch.series)
             try:
                 api.submit_metrics(
-                    body=_payload(batch), content_encoding=MetricContentEncoding.GZIP
+                    body=_payload(batch.series), content_encoding=MetricContentEncoding.GZIP
                 )
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
                 reason = datadog.redact(_first_lines(error))
@@ -266,7 +265,7 @@ def _result(context, datadog, current, due, batches, outcomes, historical) -> dg
         "points_dry_run": by_status["dry_run"],
         "points_failed": by_status["failed"],
         "payloads": len(batches),
-        "largest_payload_bytes": max((compressed_size(b) for b in batches), default=0),
+        "largest_payload_bytes": max((b.compressed_bytes for b in batches), default=0),
         "historical_points": historical,
     }
     if by_status["failed"]:

@@ -24,10 +24,11 @@ from datadog_api_client.v2.model.dora_deployment_request_data import DORADeploym
 
 from dora4_pipeline import sql
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
-from dora4_pipeline.partitions import BACKFILL_POLICY, days_of
+from dora4_pipeline.partitions import days_of
 from dora4_pipeline.publish.tags import tag
 from dora4_pipeline.resources.datadog import DatadogResource
-from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_asset
 
 DATADOG_DORA_DEPLOYMENTS = dg.AssetKey(["datadog", "dora_deployments"])
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9\-_.:]")
@@ -42,12 +43,10 @@ def dora_id(deployment_id: str) -> str:
 
 
 def build_dora_deployments_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
+        partitions_def,
         key=DATADOG_DORA_DEPLOYMENTS,
-        pool=WAREHOUSE_POOL,
         group_name="publish",
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL_POLICY,
         deps=[FCT_DEPLOYMENTS],
         kinds={"datadog"},
         description=(

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import NamedTuple
 
 GAUGE = 3  # the v2 intake's type code for a gauge
 # The v2 intake accepts 512,000 bytes compressed and 5 MiB decompressed per payload;
@@ -120,9 +121,14 @@ def series(points: Sequence[DuePoint]) -> list[dict]:
     ]
 
 
-def payloads(all_series: Sequence[dict]) -> list[list[dict]]:
+class Payload(NamedTuple):
+    series: list[dict]
+    compressed_bytes: int  # as sent: gzip of the JSON body
+
+
+def payloads(all_series: Sequence[dict]) -> list[Payload]:
     """Splits series into payloads under the intake's limits, measured as sent (gzip)."""
-    out: list[list[dict]] = []
+    out: list[Payload] = []
     batch: list[dict] = []
     size = 0
     for item in all_series:
@@ -144,8 +150,9 @@ def compressed_size(batch: Sequence[dict]) -> int:
     return len(compressor.compress(body) + compressor.flush())
 
 
-def _fit_compressed(batch: list[dict]) -> list[list[dict]]:
-    if compressed_size(batch) <= MAX_COMPRESSED_BYTES or len(batch) == 1:
-        return [batch]
+def _fit_compressed(batch: list[dict]) -> list[Payload]:
+    size = compressed_size(batch)
+    if size <= MAX_COMPRESSED_BYTES or len(batch) == 1:
+        return [Payload(batch, size)]
     middle = len(batch) // 2
     return _fit_compressed(batch[:middle]) + _fit_compressed(batch[middle:])

@@ -29,26 +29,33 @@ class ParquetLakeResource(dg.ConfigurableResource):
 
     def write_days(self, conn: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> str:
         """Writes marts.<table> for each day; returns where the table's files are."""
-        for day in days:
-            relative = f"{table}/day={day.isoformat()}/part-0.parquet"
-            if self.uri.startswith("s3://"):
-                self._upload(conn, table, day, relative)
-            else:
-                target = Path(self.uri) / relative
+        if self.uri.startswith("s3://"):
+            self._upload(conn, table, days)
+        else:
+            for day in days:
+                target = Path(self.uri) / _relative(table, day)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_name(f".{target.name}.partial")
                 _copy_day(conn, table, day, partial)
                 os.replace(partial, target)
         return f"{self.uri.rstrip('/')}/{table}/"
 
-    def _upload(self, conn: duckdb.DuckDBPyConnection, table: str, day: date, relative: str):
+    def _upload(self, conn: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> None:
+        """Stages each day's file locally, then one PUT per day with one client."""
         parsed = urlparse(self.uri)
-        key = f"{parsed.path.strip('/')}/{relative}".lstrip("/")
+        prefix = parsed.path.strip("/")
+        client = boto3.session.Session().client("s3")
         with tempfile.TemporaryDirectory(prefix="dora4-parquet-") as workdir:
             staged = Path(workdir) / "part-0.parquet"
-            _copy_day(conn, table, day, staged)
-            with explained(f"s3://{parsed.netloc}/{key}"):
-                boto3.session.Session().client("s3").upload_file(str(staged), parsed.netloc, key)
+            for day in days:
+                key = f"{prefix}/{_relative(table, day)}".lstrip("/")
+                _copy_day(conn, table, day, staged)
+                with explained(f"s3://{parsed.netloc}/{key}"):
+                    client.upload_file(str(staged), parsed.netloc, key)
+
+
+def _relative(table: str, day: date) -> str:
+    return f"{table}/day={day.isoformat()}/part-0.parquet"
 
 
 def _copy_day(conn: duckdb.DuckDBPyConnection, table: str, day: date, path: Path) -> None:

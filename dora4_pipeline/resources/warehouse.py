@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -42,10 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
         conn = self._open()
         try:
             conn.execute("set TimeZone = 'UTC'")
-            conn.execute(sql.load("setup/warehouse"))
-            conn.execute(sql.load("setup/dora_periods"))
-            self._sync_configuration(conn)
-            sql.build_views(conn)
+            self._prepare(conn)
             yield conn
         finally:
             conn.close()
@@ -99,6 +97,28 @@ class WarehouseResource(dg.ConfigurableResource):
                 )
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _prepare(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Tables, configuration and views, unless this file already has them as this code
+        and configuration define them: every step connects, and most find nothing to do."""
+        fingerprint = sql.fingerprint(
+            sql.models_fingerprint(),
+            json.dumps([self.tag_aliases, self.gitlab_source, self.opsgenie_source]),
+        )
+        try:
+            prepared = conn.execute("select fingerprint from ops.prepared").fetchone()
+        except duckdb.CatalogException:
+            prepared = None
+        if prepared and prepared[0] == fingerprint:
+            return
+        conn.execute(sql.load("setup/warehouse"))
+        conn.execute(sql.load("setup/dora_periods"))
+        self._sync_configuration(conn)
+        sql.build_views(conn)
+        conn.execute(
+            "create or replace table ops.prepared as select ? as fingerprint, now() as at",
+            [fingerprint],
+        )
 
     def _sync_configuration(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Tag key aliases and webhook sources as tables: SQL models read them, bound."""
