@@ -8,7 +8,7 @@ spec its marts were computed with and refuses to mix two (see `check_spec`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,8 +43,9 @@ BANDS = {
 class MetricSpec:
     timezone: str = "UTC"  # reporting timezone: where a day, week and month begin
     bands: str = "dora2023"
-    week_start: str = "monday"  # ISO weeks; fixed
-    median: str = "quantile_cont"  # DuckDB's interpolated median and p90
+    # Recorded with the spec, not choices: the period SQL uses ISO weeks and quantile_cont.
+    week_start: str = field(default="monday", init=False)
+    median: str = field(default="quantile_cont", init=False)  # interpolated median and p90
 
     def __post_init__(self) -> None:
         try:
