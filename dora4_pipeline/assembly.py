@@ -102,8 +102,9 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             "warehouse": WarehouseResource(
                 path=settings.warehouse,
                 tag_aliases={k: list(v) for k, v in settings.tag_aliases.items()},
-                gitlab_source=settings.gitlab_source,
-                opsgenie_source=settings.opsgenie_source,
+                gitlab_sources=list(settings.gitlab_sources),
+                opsgenie_sources=list(settings.opsgenie_sources),
+                custom_source=settings.custom_source,
             ),
             "datadog": datadog or DatadogResource.from_env(),
             "lake": ParquetLakeResource(uri=settings.parquet_location),

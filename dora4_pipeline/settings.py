@@ -25,8 +25,12 @@ DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_LATENESS_HOURS = 24
 DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"  # 02:00 UTC
-DEFAULT_GITLAB_SOURCE = "gitlab"  # EventBridge `source` of the webhooks (CONTRACT.md)
-DEFAULT_OPSGENIE_SOURCE = "opsgenie"
+# EventBridge `source` of each kind of event the pipeline reads beside AWS's own: GitLab's
+# webhooks (through a relay), Opsgenie's alerts (the partner source names org and integration,
+# so a trailing `*` makes an entry a prefix), and the custom `Deployment`/`Incident` events.
+DEFAULT_GITLAB_SOURCES = ("gitlab",)
+DEFAULT_OPSGENIE_SOURCES = ("opsgenie", "aws.partner/opsgenie.com/*")
+DEFAULT_CUSTOM_SOURCE = "dora4"
 DEFAULT_SENSOR_LOOKBACK_DAYS = 14
 
 # The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
@@ -57,8 +61,9 @@ class Settings:
     timezone: str = "UTC"
     bands: str = "dora2023"
     datadog_dora_api: bool = False
-    gitlab_source: str = DEFAULT_GITLAB_SOURCE
-    opsgenie_source: str = DEFAULT_OPSGENIE_SOURCE
+    gitlab_sources: tuple[str, ...] = DEFAULT_GITLAB_SOURCES
+    opsgenie_sources: tuple[str, ...] = DEFAULT_OPSGENIE_SOURCES
+    custom_source: str = DEFAULT_CUSTOM_SOURCE
     sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
 
     @classmethod
@@ -86,8 +91,15 @@ class Settings:
             bands=env.get("DORA4_BANDS") or "dora2023",
             datadog_dora_api=(env.get("DORA4_DATADOG_DORA_API") or "").lower()
             in ("1", "true", "yes"),
-            gitlab_source=env.get("DORA4_GITLAB_SOURCE") or DEFAULT_GITLAB_SOURCE,
-            opsgenie_source=env.get("DORA4_OPSGENIE_SOURCE") or DEFAULT_OPSGENIE_SOURCE,
+            gitlab_sources=_parse_sources(
+                env.get("DORA4_GITLAB_SOURCE"), DEFAULT_GITLAB_SOURCES, "DORA4_GITLAB_SOURCE"
+            ),
+            opsgenie_sources=_parse_sources(
+                env.get("DORA4_OPSGENIE_SOURCE"), DEFAULT_OPSGENIE_SOURCES, "DORA4_OPSGENIE_SOURCE"
+            ),
+            custom_source=_parse_sources(
+                env.get("DORA4_CUSTOM_SOURCE"), (DEFAULT_CUSTOM_SOURCE,), "DORA4_CUSTOM_SOURCE"
+            )[0],
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
 
@@ -114,6 +126,17 @@ def alias_rows(aliases: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int
         for priority, alias in enumerate(dict.fromkeys(spellings)):
             rows.setdefault(alias, (alias, canonical, priority))
     return list(rows.values())
+
+
+def source_rows(
+    gitlab: Sequence[str], opsgenie: Sequence[str], custom: str
+) -> list[tuple[str, str, bool]]:
+    """(kind, source, is_prefix) for ops.event_sources: `aws.partner/opsgenie.com/*` is the
+    prefix `aws.partner/opsgenie.com/`."""
+    entries = [("gitlab", e) for e in gitlab] + [("opsgenie", e) for e in opsgenie]
+    entries.append(("custom", custom))
+    rows = ((kind, entry.removesuffix("*"), entry.endswith("*")) for kind, entry in entries)
+    return list(dict.fromkeys(rows))
 
 
 def analyst_copy_path(warehouse: str) -> Path:
@@ -163,6 +186,22 @@ def _parse_share(text: str | None) -> float:
     if not 0.0 <= share <= 1.0:
         raise ConfigError(f"DORA4_UNASSIGNED_WARN_SHARE: '{text}' must be a share from 0 to 1")
     return share
+
+
+def _parse_sources(text: str | None, default: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """A comma-separated list of EventBridge sources; an entry ending in `*` is a prefix."""
+    if not text:
+        return default
+    entries = tuple(e.strip() for e in text.split(",") if e.strip())
+    for entry in entries:
+        if "*" in entry.removesuffix("*") or entry == "*":
+            raise ConfigError(
+                f"{what}: '{entry}' — write exact sources or prefixes ending in one '*', "
+                "like gitlab,aws.partner/opsgenie.com/*"
+            )
+    if not entries:
+        raise ConfigError(f"{what}: '{text}' names no source")
+    return entries
 
 
 def _parse_aliases(text: str | None) -> dict[str, tuple[str, ...]]:

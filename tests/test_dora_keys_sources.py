@@ -12,6 +12,7 @@ from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
 from dora4_pipeline import sql
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.generator.events import (
     ecs_deployment_state_change,
     ecs_service_arn,
@@ -30,6 +31,7 @@ from dora4_pipeline.resources.archive import ArchiveResource, LocalArchive
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.settings import Settings
 
 ACCOUNT, REGION = "444455556666", "eu-west-1"
 CHANGE_COLUMNS = (
@@ -286,8 +288,8 @@ def test_webhooks_under_configured_sources_are_read_and_the_defaults_then_ignore
     write_object(root, at(16), events, name="acme")
     warehouse = WarehouseResource(
         path=str(tmp_path / "w.duckdb"),
-        gitlab_source="com.acme.gitlab",
-        opsgenie_source="com.acme.opsgenie",
+        gitlab_sources=["com.acme.gitlab"],
+        opsgenie_sources=["com.acme.opsgenie"],
     )
     with warehouse.connect() as conn:
         land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
@@ -297,3 +299,39 @@ def test_webhooks_under_configured_sources_are_read_and_the_defaults_then_ignore
         failures = conn.execute("select failure_id from marts.fct_failures").fetchall()
     assert commits == [("c-acme",)]
     assert failures == [("opsgenie:acme",)]
+
+
+def test_opsgenie_partner_sources_match_by_prefix_and_other_sources_do_not(tmp_path):
+    # Opsgenie is an EventBridge partner: one source per integration,
+    # aws.partner/opsgenie.com/<org>/<integration> (Opsgenie's Amazon EventBridge
+    # integration documentation).
+    root = tmp_path / "archive"
+    first = alert("og-one", "Create", "one", at(11))
+    first["source"] = "aws.partner/opsgenie.com/acme/integration-1"
+    second = alert("og-two", "Create", "two", at(12))
+    second["source"] = "aws.partner/opsgenie.com/acme/integration-2"
+    stranger = alert("og-three", "Create", "three", at(13))
+    stranger["source"] = "aws.partner/opsgenie.comx/acme/integration-3"
+    write_object(root, at(16), [cart_deploy("uid-1", at(10)), first, second, stranger], name="og")
+    settings = Settings.from_env({"DORA4_OPSGENIE_SOURCE": "opsgenie, aws.partner/opsgenie.com/*"})
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"), opsgenie_sources=list(settings.opsgenie_sources)
+    )
+    with warehouse.connect() as conn:
+        land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
+        sql.materialize_window(conn, "fct_failures", DAY, DAY)
+        failures = conn.execute("select failure_id from marts.fct_failures order by 1").fetchall()
+    assert failures == [("opsgenie:one",), ("opsgenie:two",)]
+
+
+@pytest.mark.parametrize("value", ["*", "gitlab*x", "a,*", " , "])
+def test_a_source_list_with_a_misplaced_star_or_no_source_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="DORA4_GITLAB_SOURCE"):
+        Settings.from_env({"DORA4_GITLAB_SOURCE": value})
+
+
+def test_source_lists_default_to_the_documented_sources():
+    settings = Settings.from_env({"DORA4_GITLAB_SOURCE": "relay.gitlab, gitlab"})
+    assert settings.gitlab_sources == ("relay.gitlab", "gitlab")
+    assert settings.opsgenie_sources == ("opsgenie", "aws.partner/opsgenie.com/*")
+    assert settings.custom_source == "dora4"

@@ -41,12 +41,13 @@ classified as (
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
             or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
             -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
-            -- alert webhooks, under their configured sources (ops.webhook_sources)
+            -- alert webhooks, under their configured sources (ops.event_sources), and the custom events
             or (
-                source = (select source from ops.webhook_sources where kind = 'gitlab')
+                source_is(source, 'gitlab')
                 and detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
             )
-            or source = (select source from ops.webhook_sources where kind = 'opsgenie'),
+            or source_is(source, 'opsgenie')
+            or source_is(source, 'custom'),
             false
         ) as is_candidate
     from records

@@ -46,10 +46,25 @@ create table if not exists ops.datadog_dora_deployments (
     recorded_at     timestamptz not null
 );
 
--- The EventBridge `source` of GitLab and Opsgenie webhooks (DORA4_GITLAB_SOURCE,
--- DORA4_OPSGENIE_SOURCE), kept in sync with the configuration at every connection so that
--- landing and the staging views read the same values.
-create table if not exists ops.webhook_sources (
-    kind            varchar primary key,  -- gitlab | opsgenie
-    source          varchar not null
+-- The EventBridge `source`s of the events beside AWS's own (DORA4_GITLAB_SOURCE,
+-- DORA4_OPSGENIE_SOURCE, DORA4_CUSTOM_SOURCE), kept in sync with the configuration at every
+-- connection so that landing and the staging views read the same values. An entry may be a
+-- prefix: Opsgenie's partner sources are `aws.partner/opsgenie.com/<org>/<integration>`.
+drop table if exists ops.webhook_sources;  -- before 0.2: one source per kind
+create table if not exists ops.event_sources (
+    kind            varchar not null,  -- gitlab | opsgenie | custom
+    source          varchar not null,
+    is_prefix       boolean not null,
+    primary key (kind, source, is_prefix)
+);
+
+-- Whether an event's `source` is one of the configured sources of a kind.
+create or replace macro source_is(event_source, source_kind) as (
+    event_source in (
+        select source from ops.event_sources where kind = source_kind and not is_prefix
+    )
+    or coalesce(list_bool_or(list_transform(
+        (select list(source) from ops.event_sources where kind = source_kind and is_prefix),
+        lambda prefix: starts_with(event_source, prefix)
+    )), false)
 );

@@ -17,7 +17,7 @@ with pushes as (
         )) as readable_timestamps,
         len(json_extract_string(detail, '$.commits[*].id')) as commit_ids
     from raw.candidate_events
-    where source = (select source from ops.webhook_sources where kind = 'gitlab') and detail_type = 'Push Hook'
+    where source_is(source, 'gitlab') and detail_type = 'Push Hook'
 ),
 
 final as (

@@ -17,7 +17,7 @@ with alerts as (
             )[1][11:]
         ) as component_name
     from raw.candidate_events
-    where source = (select source from ops.webhook_sources where kind = 'opsgenie')
+    where source_is(source, 'opsgenie')
 ),
 
 final as (

@@ -15,11 +15,13 @@ import duckdb
 
 from dora4_pipeline import sql
 from dora4_pipeline.settings import (
-    DEFAULT_GITLAB_SOURCE,
-    DEFAULT_OPSGENIE_SOURCE,
+    DEFAULT_CUSTOM_SOURCE,
+    DEFAULT_GITLAB_SOURCES,
+    DEFAULT_OPSGENIE_SOURCES,
     DEFAULT_WAREHOUSE,
     alias_rows,
     analyst_copy_path,
+    source_rows,
 )
 
 _LOCK_MESSAGE = "lock"
@@ -34,8 +36,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = DEFAULT_WAREHOUSE
     tag_aliases: dict[str, list[str]] = {}
-    gitlab_source: str = DEFAULT_GITLAB_SOURCE
-    opsgenie_source: str = DEFAULT_OPSGENIE_SOURCE
+    gitlab_sources: list[str] = list(DEFAULT_GITLAB_SOURCES)
+    opsgenie_sources: list[str] = list(DEFAULT_OPSGENIE_SOURCES)
+    custom_source: str = DEFAULT_CUSTOM_SOURCE
     lock_timeout_seconds: float = 900.0
 
     @contextmanager
@@ -103,7 +106,7 @@ class WarehouseResource(dg.ConfigurableResource):
         and configuration define them: every step connects, and most find nothing to do."""
         fingerprint = sql.fingerprint(
             sql.models_fingerprint(),
-            json.dumps([self.tag_aliases, self.gitlab_source, self.opsgenie_source]),
+            json.dumps([self.tag_aliases, self._source_rows()]),
         )
         try:
             prepared = conn.execute("select fingerprint from ops.prepared").fetchone()
@@ -127,8 +130,8 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.executemany(
                 "insert into ops.tag_key_aliases values (?, ?, ?)", alias_rows(self.tag_aliases)
             )
-            conn.execute("delete from ops.webhook_sources")
-            conn.executemany(
-                "insert into ops.webhook_sources values (?, ?)",
-                [("gitlab", self.gitlab_source), ("opsgenie", self.opsgenie_source)],
-            )
+            conn.execute("delete from ops.event_sources")
+            conn.executemany("insert into ops.event_sources values (?, ?, ?)", self._source_rows())
+
+    def _source_rows(self) -> list[tuple[str, str, bool]]:
+        return source_rows(self.gitlab_sources, self.opsgenie_sources, self.custom_source)
