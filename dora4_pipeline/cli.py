@@ -17,6 +17,7 @@ from dora4_pipeline.report import (
     readable_warehouse,
     run_summary,
 )
+from dora4_pipeline.report_html import DEFAULT_WEEKS, write_report
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import RunFailed, run_range
 from dora4_pipeline.settings import DEMO_DIR, Settings, parse_day
@@ -48,14 +49,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(command=_run)
 
-    report = commands.add_parser("report", help="print deployment frequency for START..END")
-    report.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    report.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    report = commands.add_parser(
+        "report",
+        help="print deployment frequency for START..END; draw the four keys (--html/--png)",
+    )
+    report.add_argument("--start", help="first day, YYYY-MM-DD")
+    report.add_argument("--end", help="last day, YYYY-MM-DD (inclusive)")
     report.add_argument("--by", choices=sorted(GROUPINGS), default="pod")
     report.add_argument(
         "--keys",
         choices=["week", "month"],
         help="also print the four DORA keys by pod for the latest week or month",
+    )
+    report.add_argument(
+        "--html", type=Path, help="write the four keys as one self-contained page (opens offline)"
+    )
+    report.add_argument("--png", type=Path, help="write the same view as a PNG (organisation)")
+    report.add_argument(
+        "--weeks", type=int, default=DEFAULT_WEEKS, help="weeks of trend in --html/--png"
     )
     report.set_defaults(command=_report)
 
@@ -87,11 +98,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
-    print(frequency_report(readable_warehouse(settings.warehouse), first, last, args.by))
-    if args.keys:
-        print(keys_report(readable_warehouse(settings.warehouse), args.keys))
+    warehouse = readable_warehouse(Settings.from_env().warehouse)
+    drawing = args.html or args.png
+    if not (drawing or args.start or args.end):
+        raise ConfigError(
+            "say what to report: --start and --end for deployment frequency, "
+            "--html/--png for the four keys"
+        )
+    if drawing:
+        if args.weeks < 1:
+            raise ConfigError(f"--weeks: {args.weeks} must be at least 1")
+        if write_report(warehouse, args.html, args.png, args.weeks) is None:
+            raise ConfigError(f"no weekly DORA rows in {warehouse}: run `dora4 run` first")
+        print("\n".join(f"wrote {path}" for path in (args.html, args.png) if path))
+    if args.start or args.end:
+        if not (args.start and args.end):
+            raise ConfigError("--start and --end go together")
+        first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+        if last < first:
+            raise ConfigError(f"--end {last} is before --start {first}")
+        print(frequency_report(warehouse, first, last, args.by))
+        if args.keys:
+            print(keys_report(warehouse, args.keys))
     return 0
 
 

@@ -145,6 +145,12 @@ def analyst_copy_path(warehouse: str) -> Path:
     return path.with_name(f"{path.stem}.analytics{path.suffix or '.duckdb'}")
 
 
+def report_path(warehouse: str) -> Path:
+    """data/dora4.duckdb → data/dora4.report.html: the four keys, drawn after every run."""
+    path = Path(warehouse)
+    return path.with_name(f"{path.stem}.report.html")
+
+
 def parse_day(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)

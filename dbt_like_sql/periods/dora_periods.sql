@@ -1,12 +1,13 @@
 -- The four DORA keys per period ($grain: 'week' or 'month') × group × environment, for
 -- periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
--- every group that has ever deployed. Groups are teams, pods or BAs ($level): a median
+-- every group that has ever deployed. Groups are teams, pods, BAs or the organisation ($level): a median
 -- cannot be summed up from the teams', so each level is computed from the facts, with '*'
 -- for the columns below it. Thresholds come from the metric spec as parameters.
 with deployments as (
     select
-        deployment_id, ownership_ba,
-        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        deployment_id,
+        case when $level = 'org' then '*' else ownership_ba end as ownership_ba,
+        case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
         environment,
         cast(deployed_at at time zone $tz as date) as local_day
@@ -14,16 +15,16 @@ with deployments as (
 ),
 changes as (
     select
-        ownership_ba,
-        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'org' then '*' else ownership_ba end as ownership_ba,
+        case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
         environment, deployed_at, lead_time_seconds
     from marts.fct_changes
 ),
 failures as (
     select
-        ownership_ba,
-        case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'org' then '*' else ownership_ba end as ownership_ba,
+        case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
         environment, started_at, resolved_at,
         kind in ('rollback', 'circuit_breaker') as deployment_failure

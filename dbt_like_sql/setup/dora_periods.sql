@@ -2,7 +2,7 @@
 -- Weekly and monthly rows have the same columns; `spec_version` says how they were computed.
 create table if not exists marts.dora_weekly (
     period_start                    date not null,   -- Monday (weekly) or the 1st (monthly), local
-    grouping                        varchar not null, -- team | pod | ba: '*' in the columns below it
+    grouping                        varchar not null, -- team | pod | ba | org: '*' in the columns below it
     ownership_ba                    varchar not null,
     ownership_pod                   varchar not null,
     ownership_team                  varchar not null,

@@ -6,8 +6,10 @@ from dora4_pipeline import sql
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
 from dora4_pipeline.partitions import days_of
+from dora4_pipeline.report_html import write_report
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.settings import report_path
 from dora4_pipeline.steps import warehouse_asset
 
 DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"])
@@ -78,12 +80,25 @@ def build_analyst_copy_asset(
         deps=marts,
         kinds={"duckdb"},
         description=(
-            "<warehouse>.analytics.duckdb: a copy of the warehouse taken after all marts, "
-            "for analysts to keep open without ever blocking a run."
+            "`dora4.analytics.duckdb` beside the warehouse: a copy taken after all marts, for "
+            "analysts to keep open without ever blocking a run; and `dora4.report.html`, the "
+            "four keys drawn from it (`dora4 report --html`)."
         ),
     )
-    def analyst_copy(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def analyst_copy(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         copy = warehouse.publish_analyst_copy()
-        return dg.MaterializeResult(metadata={"path": str(copy), "bytes": copy.stat().st_size})
+        metadata = {"path": str(copy), "bytes": copy.stat().st_size}
+        page = report_path(warehouse.path)
+        try:
+            drawn = write_report(str(copy), page, None)
+        except Exception as error:  # a picture must never fail the numbers it draws
+            context.log.warning(f"could not draw {page}: {error}")
+            metadata["report_error"] = str(error)
+        else:
+            if drawn is not None:
+                metadata["report"] = dg.MetadataValue.url(page.resolve().as_uri())
+        return dg.MaterializeResult(metadata=metadata)
 
     return analyst_copy

@@ -22,7 +22,7 @@ from dora4_pipeline.spec import MetricSpec
 from dora4_pipeline.steps import warehouse_asset
 
 GRAINS = {"week": "dora_weekly", "month": "dora_monthly"}
-LEVELS = ("team", "pod", "ba")  # each computed from the facts: medians do not add up
+LEVELS = ("team", "pod", "ba", "org")  # each computed from the facts: medians do not add up
 DORA_WEEKLY = dg.AssetKey(["marts", "dora_weekly"])
 
 
@@ -46,7 +46,8 @@ def build_period_asset(
         kinds={"duckdb"},
         description=(
             f"The four DORA keys per {grain} ({spec.timezone}) × environment, for each "
-            f"team, pod and BA (`grouping`), with a band per key; spec {spec.version} "
+            "team, pod, BA and the organisation (`grouping`), with a band per key; "
+            f"spec {spec.version} "
             "(README: 'Metric definitions')."
         ),
     )
