@@ -5,6 +5,7 @@ import shutil
 import struct
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 from playwright.sync_api import sync_playwright
 from test_dagster_dev import CHROMIUM_ARGS
@@ -12,6 +13,8 @@ from test_dora_periods import Facts, at
 
 from dora4_pipeline.cli import main
 from dora4_pipeline.metrics.periods import materialize_periods
+from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD
+from dora4_pipeline.publish.publications import BAND_METRICS, dora_weekly
 from dora4_pipeline.report_html import write_report
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.spec import MetricSpec
@@ -92,3 +95,19 @@ def test_the_cli_says_what_is_missing(warehouse, tmp_path, monkeypatch, capsys):
         pass
     assert main(["report", "--png", str(tmp_path / "e.png")]) == 2
     assert "run `dora4 run` first" in capsys.readouterr().err
+
+
+def test_datadog_gets_each_keys_band_and_deployment_days_like_the_page(warehouse):
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        points = list(dora_weekly(MetricSpec()).read(conn, WEEK, WEEK))
+    steady = {m: v for m, _, tags, v in points if "dora4.ownership.pod:steady" in tags}
+    rare = {m: v for m, _, tags, v in points if "dora4.ownership.pod:rare" in tags}
+    # steady: 7 deployment days (elite), 2 h lead time (elite under the 2023 bands: < 1 day)
+    assert steady["dora4.deployment_frequency.band"] == 4
+    assert steady["dora4.deployment_days.per_week"] == 7
+    assert steady["dora4.lead_time.band"] == 4
+    # rare: 1 deployment day a week is high (weekly to daily); a 3-day lead time is high
+    assert rare["dora4.deployment_frequency.band"] == 3
+    assert rare["dora4.lead_time.band"] == 3
+    tiles = DEFAULT_DASHBOARD.read_text()
+    assert all(metric in tiles for metric in BAND_METRICS.values())

@@ -14,10 +14,20 @@ from dora4_pipeline.spec import MetricSpec
 DEPLOYMENTS_DAILY = "dora4.deployments.daily"
 # marts.dora_weekly column → weekly gauge (CONTRACT.md), at the week's Monday 00:00 UTC.
 WEEKLY_METRICS = {
+    "deployment_days_per_week": "dora4.deployment_days.per_week",
     "lead_time_median_seconds": "dora4.lead_time.median_seconds",
     "change_failure_rate": "dora4.change_failure_rate",
     "time_to_restore_median_seconds": "dora4.time_to_restore.median_seconds",
 }
+# Each key's band as a weekly gauge, so Datadog can colour tiles like the HTML report:
+# 4 elite, 3 high, 2 medium, 1 low; a band without data sends nothing.
+BAND_METRICS = {
+    "deployment_frequency_band": "dora4.deployment_frequency.band",
+    "lead_time_band": "dora4.lead_time.band",
+    "change_failure_rate_band": "dora4.change_failure_rate.band",
+    "time_to_restore_band": "dora4.time_to_restore.band",
+}
+BAND_SCORES = {"elite": 4, "high": 3, "medium": 2, "low": 1}
 WEEKLY_GROUP = ("grouping", "ownership_ba", "ownership_pod", "ownership_team", "environment")
 
 
@@ -52,13 +62,14 @@ def deployments_daily() -> Publication:
 
 
 def dora_weekly(spec: MetricSpec) -> Publication:
-    """Lead time, change failure rate and time to restore per week, for each team, pod and
-    BA (`dora4.grouping`), tagged with the spec version; weeks without samples send nothing."""
+    """The four keys and their bands per week, for each team, pod, BA and the organisation
+    (`dora4.grouping`), tagged with the spec version; weeks without samples send nothing."""
     columns = list(WEEKLY_METRICS)
+    bands = list(BAND_METRICS)
 
     def read(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> PointRows:
         rows = conn.execute(
-            f"select period_start, {', '.join(WEEKLY_GROUP)}, {', '.join(columns)} "  # noqa: S608
+            f"select period_start, {', '.join(WEEKLY_GROUP)}, {', '.join(columns + bands)} "  # noqa: S608
             "from marts.dora_weekly where period_start between ? and ? and spec_version = ?",
             [first, last, spec.version],
         ).fetchall()
@@ -69,19 +80,23 @@ def dora_weekly(spec: MetricSpec) -> Publication:
                 *(tag(TAG_KEYS[c], str(v)) for c, v in group.items() if v != "*"),
                 tag("dora4.spec", spec.version),
             ]
-            for column, value in zip(columns, values[len(WEEKLY_GROUP) :], strict=True):
+            measures = values[len(WEEKLY_GROUP) :]
+            for column, value in zip(columns, measures[: len(columns)], strict=True):
                 if value is not None:
                     yield WEEKLY_METRICS[column], week, tags, value
+            for column, band in zip(bands, measures[len(columns) :], strict=True):
+                if band in BAND_SCORES:
+                    yield BAND_METRICS[column], week, tags, BAND_SCORES[band]
 
     return Publication(
         key=dg.AssetKey(["datadog", "dora_weekly"]),
         deps=[DORA_WEEKLY],
-        metrics=tuple(WEEKLY_METRICS.values()),
+        metrics=(*WEEKLY_METRICS.values(), *BAND_METRICS.values()),
         description=(
             "Weekly gauges "
-            + ", ".join(f"`{m}`" for m in WEEKLY_METRICS.values())
-            + " per BA, pod, team and environment from marts.dora_weekly, at the week's "
-            "Monday 00:00 UTC, tagged `dora4.spec:<version>`; weeks without samples send "
+            + ", ".join(f"`{m}`" for m in (*WEEKLY_METRICS.values(), *BAND_METRICS.values()))
+            + " (bands 4 elite … 1 low) per organisation, BA, pod, team and environment from "
+            "marts.dora_weekly, at the week's Monday 00:00 UTC, tagged `dora4.spec:<version>`; weeks without samples send "
             "nothing. Ledger: ops.datadog_publications."
         ),
         days=lambda days: spec.periods_touching(days[0], days[-1], "week"),
