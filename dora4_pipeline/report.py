@@ -105,6 +105,19 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
     return "\n".join(lines)
 
 
+# The four keys of a marts.dora_weekly/dora_monthly row as text, each with its band: what the
+# terminal and the Dagster UI show.
+KEYS_WITH_BANDS = """
+    round(deployment_days_per_week, 1) || ' (' || deployment_frequency_band || ')',
+    coalesce(round(lead_time_median_seconds / 3600, 1) || ' h', '-')
+        || ' (' || lead_time_band || ')',
+    coalesce(round(100 * change_failure_rate, 1) || ' %', '-')
+        || ' (' || change_failure_rate_band || ')',
+    coalesce(round(time_to_restore_median_seconds / 3600, 1) || ' h', '-')
+        || ' (' || time_to_restore_band || ')'
+"""
+KEYS_HEADER = ["deploy days/week", "lead time", "CFR", "restore"]
+
 GROUPINGS = {
     "ba": ("ownership_ba",),
     "pod": ("ownership_ba", "ownership_pod"),
@@ -161,14 +174,7 @@ def keys_report(path: str, grain: str = "month") -> str:
     with duckdb.connect(path, read_only=True) as conn:
         rows = conn.execute(
             f"""
-            select ownership_ba, ownership_pod, deployments,
-                round(deployment_days_per_week, 1) || ' (' || deployment_frequency_band || ')',
-                coalesce(round(lead_time_median_seconds / 3600, 1) || ' h', '-')
-                    || ' (' || lead_time_band || ')',
-                coalesce(round(100 * change_failure_rate, 1) || ' %', '-')
-                    || ' (' || change_failure_rate_band || ')',
-                coalesce(round(time_to_restore_median_seconds / 3600, 1) || ' h', '-')
-                    || ' (' || time_to_restore_band || ')',
+            select ownership_ba, ownership_pod, deployments, {KEYS_WITH_BANDS},
                 period_start, spec_version
             from marts.{table_name}
             where grouping = 'pod' and environment = 'production'
@@ -178,7 +184,7 @@ def keys_report(path: str, grain: str = "month") -> str:
         ).fetchall()
     if not rows:
         return f"(no {grain}ly DORA rows materialized)"
-    header = ["ba", "pod", "deployments", "deploy days/week", "lead time", "CFR", "restore"]
+    header = ["ba", "pod", "deployments", *KEYS_HEADER]
     period, spec = rows[0][-2], rows[0][-1]
     return "\n".join(
         [

@@ -10,7 +10,7 @@ from dora4_pipeline.report_html import write_report
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.settings import report_path
-from dora4_pipeline.steps import warehouse_asset
+from dora4_pipeline.steps import stamp_days, warehouse_asset
 
 DEPLOYMENT_FREQUENCY_DAILY = dg.AssetKey(["marts", "deployment_frequency_daily"])
 
@@ -36,27 +36,44 @@ def build_frequency_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsD
         with warehouse.connect() as conn:
             rows = sql.materialize_window(conn, "deployment_frequency_daily", days[0], days[-1])
             by_pod = conn.execute(
-                "select ownership_ba, ownership_pod, sum(deployments) as deployments, "
+                "select environment, ownership_ba, ownership_pod, sum(deployments) as deployments, "
                 "round(sum(deployments) / count(distinct day), 2) as per_day "
                 "from marts.deployment_frequency_daily where day between ? and ? "
-                "group by all order by deployments desc, ownership_ba, ownership_pod",
+                "group by all order by environment, deployments desc, ownership_ba, ownership_pod",
                 [days[0], days[-1]],
             ).fetchall()
-            (unassigned,) = conn.execute(
-                "select coalesce(avg(case when ownership_ba = 'unassigned' or ownership_pod = "
-                "'unassigned' then 1.0 else 0.0 end), 0) from marts.fct_deployments "
-                "where day between ? and ?",
+            per_day = conn.execute(
+                "select day, count(*), sum(deployments) "
+                "from marts.deployment_frequency_daily where day between ? and ? group by day",
                 [days[0], days[-1]],
-            ).fetchone()
+            ).fetchall()
+            unassigned = dict(
+                conn.execute(
+                    "select day, round(100 * avg(case when ownership_ba = 'unassigned' or "
+                    "ownership_pod = 'unassigned' then 1.0 else 0.0 end), 1) "
+                    "from marts.fct_deployments where day between ? and ? group by day",
+                    [days[0], days[-1]],
+                ).fetchall()
+            )
             parquet = lake.write_days(conn, "deployment_frequency_daily", days)
         context.log.info(f"{rows} group-days from {days[0]} to {days[-1]}")
+        stamp_days(
+            context,
+            days,
+            {
+                day: {
+                    "dagster/row_count": group_days,
+                    "deployments": int(deployments),
+                    "unassigned_percent": float(unassigned.get(day, 0.0)),
+                }
+                for day, group_days, deployments in per_day
+            },
+            {"dagster/row_count": 0, "deployments": 0, "unassigned_percent": 0.0},
+        )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows,
-                "deployments": sum(r[2] for r in by_pod),
-                "unassigned_share": float(unassigned),
-                "by_ba_and_pod": dg.MetadataValue.md(
-                    table(["BA", "pod", "deployments", "per day"], by_pod)
+                "by_environment_ba_and_pod": dg.MetadataValue.md(
+                    table(["environment", "BA", "pod", "deployments", "per day"], by_pod)
                 ),
                 "parquet": parquet,
             }

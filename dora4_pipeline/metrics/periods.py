@@ -17,6 +17,7 @@ from dora4_pipeline import sql
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
 from dora4_pipeline.partitions import days_of
+from dora4_pipeline.report import KEYS_HEADER, KEYS_WITH_BANDS
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.spec import MetricSpec
 from dora4_pipeline.steps import warehouse_asset
@@ -61,9 +62,9 @@ def build_period_asset(
             rows = materialize_periods(conn, grain, spec, first, last)
             summary = conn.execute(
                 f"select period_start, ownership_ba, ownership_pod, deployments, "  # noqa: S608
-                "deployment_frequency_band, lead_time_band, change_failure_rate_band, "
-                f"time_to_restore_band from marts.{name} where period_start between ? and ? "
-                "and environment = 'production' and grouping = 'pod' order by all",
+                f"{KEYS_WITH_BANDS} from marts.{name} where period_start between ? and ? "
+                "and environment = 'production' and grouping in ('pod', 'org') "
+                "order by period_start, grouping <> 'org', ownership_ba, ownership_pod",
                 [first, last],
             ).fetchall()
         context.log.info(f"{rows} rows for {grain}s {first} … {last}, spec {spec.version}")
@@ -71,8 +72,8 @@ def build_period_asset(
             metadata={
                 "dagster/row_count": rows,
                 "spec_version": spec.version,
-                "production_bands": dg.MetadataValue.md(
-                    table(["period", "BA", "pod", "deploys", "DF", "LT", "CFR", "TTR"], summary)
+                "production_keys_by_pod": dg.MetadataValue.md(
+                    table(["period", "BA", "pod", "deploys", *KEYS_HEADER], summary)
                 ),
             }
         )

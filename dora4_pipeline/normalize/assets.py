@@ -9,7 +9,7 @@ from dora4_pipeline.markdown import table
 from dora4_pipeline.partitions import days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
-from dora4_pipeline.steps import warehouse_asset
+from dora4_pipeline.steps import stamp_days, warehouse_asset
 
 FCT_DEPLOYMENTS = dg.AssetKey(["marts", "fct_deployments"])
 
@@ -36,7 +36,7 @@ def build_deployments_asset(
     def fct_deployments(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        rows, per_day, parquet = materialize_fact(
+        _, per_day, parquet = materialize_fact(
             context,
             warehouse,
             lake,
@@ -44,9 +44,20 @@ def build_deployments_asset(
             "select day, event_source, count(*) from marts.fct_deployments "
             "where day between ? and ? group by all order by all",
         )
+        per_source: dict = {}
+        for day, source, count in per_day:
+            numbers = per_source.setdefault(day, {"dagster/row_count": 0})
+            numbers["dagster/row_count"] += count
+            numbers[f"deployments_{source}"] = count
+        sources = {f"deployments_{source}": 0 for _, source, _ in per_day}
+        stamp_days(
+            context,
+            days_of(context.partition_time_window),
+            per_source,
+            {"dagster/row_count": 0, **sources},
+        )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows,
                 "parquet": parquet,
                 "deployments_by_day_and_source": dg.MetadataValue.md(
                     table(["day", "source", "deployments"], per_day)

@@ -6,10 +6,10 @@ import dagster as dg
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.markdown import table
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS, materialize_fact
-from dora4_pipeline.partitions import late_deliveries
+from dora4_pipeline.partitions import days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
-from dora4_pipeline.steps import warehouse_asset
+from dora4_pipeline.steps import stamp_days, warehouse_asset
 
 FCT_CHANGES = dg.AssetKey(["marts", "fct_changes"])
 FCT_FAILURES = dg.AssetKey(["marts", "fct_failures"])
@@ -42,7 +42,7 @@ def build_changes_asset(
     def fct_changes(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        rows, per_day, parquet = materialize_fact(
+        _, per_day, parquet = materialize_fact(
             context,
             warehouse,
             lake,
@@ -51,11 +51,18 @@ def build_changes_asset(
             "count(*) filter (where lead_time_seconds <= 0) from marts.fct_changes "
             "where day between ? and ? group by all order by all",
         )
+        stamp_days(
+            context,
+            days_of(context.partition_time_window),
+            {
+                day: {"dagster/row_count": n, "non_positive_lead_times": bad}
+                for day, n, _, bad in per_day
+            },
+            {"dagster/row_count": 0, "non_positive_lead_times": 0},
+        )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows,
                 "parquet": parquet,
-                "non_positive_lead_times": sum(r[3] for r in per_day),
                 "changes_by_day": dg.MetadataValue.md(
                     table(["day", "changes", "deployments", "lead time <= 0"], per_day)
                 ),
@@ -83,7 +90,7 @@ def build_failures_asset(
     def fct_failures(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: ParquetLakeResource
     ) -> dg.MaterializeResult:
-        rows, per_kind, parquet = materialize_fact(
+        _, per_kind, parquet = materialize_fact(
             context,
             warehouse,
             lake,
@@ -91,11 +98,22 @@ def build_failures_asset(
             "select day, kind, count(*), count(deployment_id), count(resolved_at) "
             "from marts.fct_failures where day between ? and ? group by all order by all",
         )
+        by_day: dict = {}
+        for day, kind, failures, _, resolved in per_kind:
+            numbers = by_day.setdefault(day, {"dagster/row_count": 0, "open_failures": 0})
+            numbers["dagster/row_count"] += failures
+            numbers["open_failures"] += failures - resolved
+            numbers[f"failures_{kind}"] = failures
+        kinds = {f"failures_{kind}": 0 for _, kind, *_ in per_kind}
+        stamp_days(
+            context,
+            days_of(context.partition_time_window),
+            by_day,
+            {"dagster/row_count": 0, "open_failures": 0, **kinds},
+        )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows,
                 "parquet": parquet,
-                "open_failures": sum(r[2] - r[4] for r in per_kind),
                 "failures_by_day_and_kind": dg.MetadataValue.md(
                     table(["day", "kind", "failures", "linked", "resolved"], per_kind)
                 ),

@@ -1,7 +1,7 @@
 """Publishing assets: a mart's rows as Datadog gauges, recorded in ops.datadog_publications.
 
 `datadog/deployments_daily` sends `dora4.deployments.daily` from the daily mart;
-`datadog/dora_weekly` sends lead time, change failure rate and time to restore from
+`datadog/weekly_keys` sends the four keys and their bands from
 marts.dora_weekly. Each reads its mart and the ledger, releases the warehouse, talks to
 Datadog (the client retries 429 and 5xx itself), then records every point it sent,
 dry-ran or failed to send.

@@ -89,15 +89,16 @@ def dora_weekly(spec: MetricSpec) -> Publication:
                     yield BAND_METRICS[column], week, tags, BAND_SCORES[band]
 
     return Publication(
-        key=dg.AssetKey(["datadog", "dora_weekly"]),
+        key=dg.AssetKey(["datadog", "weekly_keys"]),  # not `dora_weekly`: one name, one node
         deps=[DORA_WEEKLY],
         metrics=(*WEEKLY_METRICS.values(), *BAND_METRICS.values()),
         description=(
             "Weekly gauges "
             + ", ".join(f"`{m}`" for m in (*WEEKLY_METRICS.values(), *BAND_METRICS.values()))
             + " (bands 4 elite … 1 low) per organisation, BA, pod, team and environment from "
-            "marts.dora_weekly, at the week's Monday 00:00 UTC, tagged `dora4.spec:<version>`; weeks without samples send "
-            "nothing. Ledger: ops.datadog_publications."
+            "marts.dora_weekly, at the week's Monday 00:00 UTC, tagged "
+            "`dora4.spec:<version>`; weeks without samples send nothing. "
+            "Ledger: ops.datadog_publications."
         ),
         days=lambda days: spec.periods_touching(days[0], days[-1], "week"),
         read=read,
