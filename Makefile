@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make demo` and `make dev` share one Dagster instance: the demo's runs show in the UI.
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
+PORT ?= 3000
 
 .PHONY: setup browser demo test lint dev clean
 
@@ -13,8 +16,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: setup
-	$(BIN)/dora4 demo
+$(DAGSTER_HOME_DIR)/dagster.yaml: deploy/local/dagster.yaml
+	mkdir -p $(DAGSTER_HOME_DIR)
+	cp deploy/local/dagster.yaml $@
+
+demo: setup $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dora4 demo
 
 # The UI test drives Debian's chromium (never a downloaded browser): install it if absent.
 browser:
@@ -33,10 +40,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-dev: setup
-	mkdir -p .dagster_home
-	cp deploy/local/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+dev: setup $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -w workspace.yaml -p $(PORT)
 
 clean:
 	rm -rf $(VENV) data .dagster_home

@@ -19,11 +19,17 @@ from dora4_pipeline.report import (
 )
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import run_range
-from dora4_pipeline.settings import DEFAULT_ARCHIVE, DEMO_DIR, Settings
+from dora4_pipeline.settings import (
+    DEFAULT_ARCHIVE,
+    DEMO_DIR,
+    DEMO_START,
+    Settings,
+    analyst_copy_path,
+    report_path,
+)
 
-DEMO_START = date(2026, 3, 16)
-DEMO_DAYS = 7
-DEMO_EVENTS_PER_DAY = 2000
+DEMO_DAYS = 28  # four weeks: the weekly trends have something to show
+DEMO_EVENTS_PER_DAY = 1000
 
 
 def run_demo(settings: Settings) -> str:
@@ -40,6 +46,19 @@ def run_demo(settings: Settings) -> str:
             frequency_report(readable_warehouse(settings.warehouse), DEMO_START, last, "pod"),
             keys_report(readable_warehouse(settings.warehouse), "week"),
             _against_truth(settings, last),
+            _what_to_open(settings, last),
+        ]
+    )
+
+
+def _what_to_open(settings: Settings, last: date) -> str:
+    page = report_path(settings.warehouse)
+    return "\n".join(
+        [
+            f"The demo covers {DEMO_START} … {last} (UTC). Open first:",
+            f"  {page}  the four keys per organisation, BA, pod and team (offline page)",
+            f"  {analyst_copy_path(settings.warehouse)}  every table, for DuckDB or your notebook",
+            "  make dev  the same runs in the Dagster UI (http://127.0.0.1:3000, PORT=… to move)",
         ]
     )
 

@@ -159,10 +159,15 @@ def view_spec(data: dict, group: str = "org|*|*|*") -> dict:
                 },
             ],
             "encoding": {
-                "x": {"field": "week", "type": "temporal", "title": "week starting"},
+                "x": {
+                    "field": "week",
+                    "type": "ordinal",
+                    "title": "week starting",
+                    "axis": {"labelAngle": 0},
+                },
                 "y": {"field": "value", "type": "quantitative", "title": None},
                 "tooltip": [
-                    {"field": "week", "type": "temporal"},
+                    {"field": "week"},
                     {"field": "value_text", "title": "value"},
                     {"field": "band"},
                 ],

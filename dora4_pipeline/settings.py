@@ -22,6 +22,8 @@ DEFAULT_ARCHIVE = f"{DEMO_DIR}/archive/"
 DEMO_TAGS_FILE = f"{DEMO_DIR}/tags.json"
 DEFAULT_WAREHOUSE = "data/dora4.duckdb"
 DEFAULT_PARTITIONS_START = "2025-01-01"
+# The demo archive's first day: its partitions start there, so the UI shows no empty year.
+DEMO_START = date(2026, 3, 2)
 DEFAULT_LATENESS_HOURS = 24
 DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"  # 02:00 UTC
@@ -70,14 +72,16 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         archive_uri = env.get("DORA4_ARCHIVE_URI") or DEFAULT_ARCHIVE
         # The demo archive comes with its tags file: the default setup needs no AWS.
-        demo_tags = DEMO_TAGS_FILE if archive_uri == DEFAULT_ARCHIVE else None
+        demo = archive_uri == DEFAULT_ARCHIVE
+        demo_tags = DEMO_TAGS_FILE if demo else None
+        first_partition = DEMO_START.isoformat() if demo else DEFAULT_PARTITIONS_START
         return cls(
             archive_uri=archive_uri,
             warehouse=env.get("DORA4_WAREHOUSE") or DEFAULT_WAREHOUSE,
             parquet_uri=env.get("DORA4_PARQUET_URI") or None,
             tags_file=env.get("DORA4_TAGS_FILE") or demo_tags,
             partitions_start=parse_day(
-                env.get("DORA4_PARTITIONS_START") or DEFAULT_PARTITIONS_START,
+                env.get("DORA4_PARTITIONS_START") or first_partition,
                 "DORA4_PARTITIONS_START",
             ).isoformat(),
             lateness_hours=_parse_hours(env.get("DORA4_LATENESS_HOURS")),
