@@ -3,6 +3,7 @@ behind each table, descriptions without placeholders, and no two nodes named ali
 
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -51,3 +52,13 @@ def test_assets_have_owners_rendered_descriptions_and_distinct_names():
     assert all(text and "<" not in text for text in prose)
     names = Counter(s.key.path[-1] for s in specs)
     assert [name for name, n in names.items() if n > 1] == []
+
+
+def test_the_demos_partitions_start_on_its_first_day_and_a_real_archives_do_not():
+    demo = build_definitions(Settings.from_env({}))
+    real = build_definitions(Settings.from_env({"DORA4_ARCHIVE_URI": "s3://bucket/archive/"}))
+    first = {
+        name: defs.get_assets_def(["marts", "fct_deployments"]).partitions_def.start.date()
+        for name, defs in (("demo", demo), ("real", real))
+    }
+    assert first == {"demo": date(2026, 3, 2), "real": date(2025, 1, 1)}
