@@ -45,19 +45,19 @@ def build_ownership_check(warn_share: float) -> dg.AssetChecksDefinition:
             ).fetchone()
             per_day = conn.execute(
                 "select day, count(*), count(*) filter (where "  # noqa: S608
-                f"{unassigned}), round(count(*) filter (where {unassigned}) / count(*), 3) "
+                f"{unassigned}), round(100 * count(*) filter (where {unassigned}) / count(*), 1) "
                 "from marts.fct_deployments group by day order by day desc limit 60"
             ).fetchall()
-        worst = max((share for *_, share in per_day), default=0.0)
+        worst = max((percent for *_, percent in per_day), default=0.0)
         return dg.AssetCheckResult(
-            passed=missing == 0 and worst <= warn_share,
+            passed=missing == 0 and worst <= 100 * warn_share,
             severity=dg.AssetCheckSeverity.ERROR if missing else dg.AssetCheckSeverity.WARN,
             metadata={
                 "null_or_empty_owner_rows": missing,
-                "worst_daily_unassigned_share": float(worst),
-                "warn_above": warn_share,
+                "worst_daily_unassigned_percent": float(worst),
+                "warn_above_percent": 100 * warn_share,
                 "unassigned_by_day": dg.MetadataValue.md(
-                    table(["day", "deployments", "unassigned", "share"], per_day)
+                    table(["day", "deployments", "unassigned", "%"], per_day)
                 ),
             },
         )
