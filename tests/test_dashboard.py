@@ -8,12 +8,18 @@ from datadog_double import DatadogDouble
 
 from dora4_pipeline.cli import main
 from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD
+from dora4_pipeline.publish.publications import BAND_METRICS
 from dora4_pipeline.publish.tags import TAG_KEYS
 
 API_KEY = "api-key-0123456789abcdef"
 APP_KEY = "app-key-fedcba9876543210"
 METRIC = "dora4.deployments.daily"
-WEEKLY = ("dora4.lead_time.median_seconds", "dora4.change_failure_rate", "dora4.time_to_restore")
+WEEKLY = (
+    "dora4.lead_time.median_seconds",
+    "dora4.change_failure_rate",
+    "dora4.time_to_restore",
+    *BAND_METRICS.values(),  # the row of four band tiles
+)
 
 
 @pytest.fixture
