@@ -144,7 +144,7 @@ ECS_TASK_STATE_CHANGE = {
         "clusterArn": "arn:aws:ecs:eu-west-1:444455556666:cluster/payments",
         "lastStatus": "RUNNING",
         "desiredStatus": "RUNNING",
-        "taskArn": "arn:aws:ecs:eu-west-1:444455556666:task/payments/00000000-0000-d0a4-0000-00000000000b",
+        "taskArn": "arn:aws:ecs:eu-west-1:444455556666:task/payments/00000000-0000-d0a4-0000-00000000000b",  # noqa: E501
         "containers": [{"name": "app", "lastStatus": "RUNNING"}],
         "startedBy": "ecs-svc/123",
         "updatedAt": "2026-03-17T14:02:11Z",
