@@ -8,6 +8,7 @@ Fn::Sub, Fn::If, Fn::Equals, Fn::Not; Fn::GetAtt becomes the text `<Resource.Att
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -42,7 +43,13 @@ def templates() -> list[Path]:
 
 
 def load(path: Path) -> dict:
-    return json.loads(json.dumps(cfn_yaml.load(str(path))))
+    """The template as a plain dict (a fresh copy: callers may change it)."""
+    return json.loads(_text(path))
+
+
+@functools.cache
+def _text(path: Path) -> str:
+    return json.dumps(cfn_yaml.load(str(path)))
 
 
 class Stack:
