@@ -34,7 +34,7 @@ PUSH_KIND = "push"  # and the body's object_kind
 DEFAULT_MAX_ENTRY_BYTES = 256 * 1024
 SECRET_TTL_SECONDS = 300  # a rotated secret is picked up within five minutes
 
-log = logging.getLogger()
+log = logging.getLogger("dora4.gitlab_relay")  # INFO, whatever the root logger's level
 log.setLevel(logging.INFO)
 
 _secret_cache: dict[str, tuple[float, str]] = {}
