@@ -32,6 +32,7 @@ test: setup browser
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint deploy/aws/*.yaml deploy/kubernetes/exporter-role.yaml
 
 dev: setup
 	mkdir -p .dagster_home
