@@ -45,6 +45,7 @@ STACKS = {
     ),
     "member account": (MEMBER, MEMBER_PARAMS),
     "member account, other Region": (MEMBER, {**MEMBER_PARAMS, "CreateTagReader": "false"}),
+    "central account's tag reader": (MEMBER, {**MEMBER_PARAMS, "ForwardEvents": "false"}),
     "gitlab relay": (RELAY, {"CodeBucket": "acme-artifacts"}),
     "exporter role": (EXPORTER_ROLE, {"OidcIssuer": "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"}),
 }

@@ -169,6 +169,9 @@ def test_member_accounts_forward_the_same_events():
         (target,) = props["Targets"]
         assert target["Arn"] == "arn:aws:events:eu-west-1:111122223333:event-bus/default", name
         assert target["RoleArn"] == "<ForwarderRole.Arn>", name
+    central_account = Stack(MEMBER, **dict(member.params, ForwardEvents="false"))
+    assert central_account.rule_patterns() == {}  # its events are on the archive's bus
+    assert list(central_account.resources("AWS::IAM::Role")) == ["TagReaderRole"]
 
 
 def test_exporter_values_send_what_the_kubernetes_rule_takes():
