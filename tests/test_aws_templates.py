@@ -174,6 +174,35 @@ def test_member_accounts_forward_the_same_events():
     assert list(central_account.resources("AWS::IAM::Role")) == ["TagReaderRole"]
 
 
+# The keys the exporter and the chart read (a misspelt key is silently ignored):
+# resmoio/kubernetes-event-exporter pkg/exporter/config.go (Config), pkg/exporter/rule.go
+# (Rule), pkg/sinks/eventbridge.go (EventBridgeConfig); bitnami/charts
+# bitnami/kubernetes-event-exporter/values.yaml.
+EXPORTER_CONFIG_KEYS = {
+    "logLevel", "logFormat", "throttlePeriod", "maxEventAgeSeconds", "clusterName",
+    "namespace", "leaderElection", "route", "receivers", "kubeQPS", "kubeBurst", "kubeconfig",
+}  # fmt: skip
+RULE_KEYS = {
+    "labels", "annotations", "message", "apiVersion", "kind", "namespace", "reason", "type",
+    "minCount", "component", "host", "receiver",
+}  # fmt: skip
+EVENTBRIDGE_KEYS = {"sentUpdateEvent", "detailType", "details", "source", "eventBusName", "region"}
+CHART_SERVICE_ACCOUNT_KEYS = {"create", "name", "automountServiceAccountToken", "annotations"}
+
+
+def test_exporter_values_use_only_keys_the_exporter_and_chart_read():
+    values = yaml.safe_load(VALUES.read_text())
+    assert set(values) <= {"config", "serviceAccount", "rbac"}
+    assert set(values["config"]) <= EXPORTER_CONFIG_KEYS
+    for route in values["config"]["route"]["routes"]:
+        assert set(route) <= {"match", "drop", "routes"}
+        assert all(set(rule) <= RULE_KEYS for rule in route["match"])
+    for receiver in values["config"]["receivers"]:
+        assert set(receiver) == {"name", "eventbridge"}
+        assert set(receiver["eventbridge"]) <= EVENTBRIDGE_KEYS
+    assert set(values["serviceAccount"]) <= CHART_SERVICE_ACCOUNT_KEYS
+
+
 def test_exporter_values_send_what_the_kubernetes_rule_takes():
     values = yaml.safe_load(VALUES.read_text())
     config = values["config"]
