@@ -1,6 +1,6 @@
 """The archive stack deployed over HTTP to moto's server (boto3 CloudFormation create_stack),
 and what it created checked through each service's own API: the bucket, the roles, the
-rules and their targets.
+rules and their targets; then the member-account stack beside it.
 
 What moto's CloudFormation does not support, said plainly:
 - AWS::KinesisFirehose::DeliveryStream and AWS::Logs::LogStream: moto has no CloudFormation
@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 import boto3
 import pytest
-from cfn_templates import ACCOUNT, ARCHIVE, REGION, Stack, load, policy_documents
+from cfn_templates import ACCOUNT, ARCHIVE, MEMBER, REGION, Stack, load, policy_documents
 
 from dora4_pipeline.resources.archive import S3Archive
 
@@ -216,3 +216,36 @@ def test_the_stream_writes_where_the_pipeline_reads(stack, monkeypatch):
     )
     assert len(listed) == 1
     assert listed[0].key.startswith(f"{before:%Y/%m/%d/}")
+
+
+def test_the_member_stack_forwards_to_the_central_bus(stack):
+    """member-account.yaml on the same server (moto supports all its types): six rules whose
+    only target is the central account's default bus, through the forwarder role, and the
+    tag reader trusting the pipeline's role only."""
+    endpoint, _, outputs = stack
+    central = "111122223333"
+    cloudformation = client(endpoint, "cloudformation")
+    params = {"CentralAccountId": central, "PipelineRoleArn": outputs["PipelineRoleArn"]}
+    cloudformation.create_stack(
+        StackName="dora4-member",
+        TemplateBody=MEMBER.read_text(),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cloudformation.list_stack_resources(StackName="dora4-member")[
+            "StackResourceSummaries"
+        ]
+    }
+    events, iam = client(endpoint, "events"), client(endpoint, "iam")
+    forwarder = f"arn:aws:iam::{MOTO_ACCOUNT}:role/{resources['ForwarderRole']}"
+    expected = Stack(MEMBER, **params).rule_patterns()
+    assert len(expected) == 6
+    for name, pattern in expected.items():
+        assert json.loads(events.describe_rule(Name=resources[name])["EventPattern"]) == pattern
+        targets = events.list_targets_by_rule(Rule=resources[name])["Targets"]
+        bus = f"arn:aws:events:{REGION}:{central}:event-bus/default"
+        assert [(t["Arn"], t["RoleArn"]) for t in targets] == [(bus, forwarder)], name
+    trust = _document(iam.get_role(RoleName="dora4-tag-reader")["Role"]["AssumeRolePolicyDocument"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": outputs["PipelineRoleArn"]}]
