@@ -114,9 +114,9 @@ def _not_a_push(detail_type: str, body: bytes) -> str | None:
     if detail_type != PUSH_EVENT:
         return f"X-Gitlab-Event is {detail_type!r}; only {PUSH_EVENT!r} is relayed"
     try:
-        hook = json.loads(body)
-    except ValueError:
-        return "the body is not JSON"
+        hook = json.loads(body.decode("utf-8"))  # GitLab sends UTF-8; the detail must be
+    except ValueError:  # UnicodeDecodeError included
+        return "the body is not UTF-8 JSON"
     if not isinstance(hook, dict) or hook.get("object_kind") != PUSH_KIND:
         return f"the body is not a push hook (object_kind {PUSH_KIND!r})"
     return None
