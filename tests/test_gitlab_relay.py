@@ -68,6 +68,7 @@ def bus(aws, monkeypatch):
     monkeypatch.setenv("TOKEN_SECRET_ARN", secret["ARN"])
     monkeypatch.setenv("SOURCE", "gitlab")
     relay._secret_cache.clear()
+    relay._client.cache_clear()  # clients made against this test's moto state
 
     def delivered(name: str) -> list[dict]:
         messages = sqs.receive_message(QueueUrl=queues[name], MaxNumberOfMessages=10)

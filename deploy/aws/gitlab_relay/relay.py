@@ -18,6 +18,7 @@ from there). Only the standard library and boto3, which the Lambda runtime provi
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import logging
@@ -45,7 +46,7 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     return relay(
         event,
         token=_secret(os.environ["TOKEN_SECRET_ARN"]),
-        events=boto3.client("events"),
+        events=_client("events"),
         bus=os.environ.get("EVENT_BUS_NAME", "default"),
         source=os.environ.get("SOURCE", "gitlab"),
         max_entry_bytes=int(os.environ.get("MAX_ENTRY_BYTES", DEFAULT_MAX_ENTRY_BYTES)),
@@ -126,9 +127,15 @@ def _secret(arn: str) -> str:
     cached = _secret_cache.get(arn)
     if cached and time.monotonic() - cached[0] < SECRET_TTL_SECONDS:
         return cached[1]
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    value = _client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     _secret_cache[arn] = (time.monotonic(), value)
     return value
+
+
+@functools.cache
+def _client(service: str) -> Any:
+    """One client per service for the container's life (created on first use)."""
+    return boto3.client(service)
 
 
 def _answer(status: int, message: str) -> dict[str, Any]:
