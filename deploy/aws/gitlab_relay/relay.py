@@ -7,7 +7,7 @@ EventBridge unchanged: source `gitlab` (SOURCE), detail-type = the `X-Gitlab-Eve
 (`Push Hook`), detail = the body. That is the shape dora4_pipeline reads
 (dbt_like_sql/staging/stg_gitlab_pushes.sql): `detail.project.id`, `detail.ref`,
 `detail.project.default_branch`, `detail.commits[].id` and `.timestamp`, and the envelope
-`time` (when the relay put it) as the push time. The token is never logged nor returned.
+`time` (when the relay put it) as the push time. The token is neither logged nor returned.
 
 Statuses: 200 put (body: the EventBridge event id), 401 missing or wrong token, 405 not a
 POST, 413 larger than one EventBridge entry may be, 400 not a JSON push hook, 502
