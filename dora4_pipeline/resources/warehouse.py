@@ -61,9 +61,12 @@ class WarehouseResource(dg.ConfigurableResource):
         try:
             conn.execute("checkpoint")
             shutil.copyfile(self.path, staging)
+            os.replace(staging, target)
+        except BaseException:
+            staging.unlink(missing_ok=True)  # a failed copy leaves nothing behind
+            raise
         finally:
             conn.close()
-        os.replace(staging, target)
         return target
 
     @contextmanager
@@ -90,8 +93,12 @@ class WarehouseResource(dg.ConfigurableResource):
             try:
                 return duckdb.connect(self.path)
             except duckdb.IOException as error:
-                if _LOCK_MESSAGE not in str(error).lower() or time.monotonic() > deadline:
+                if _LOCK_MESSAGE not in str(error).lower():
+                    raise unopenable(self.path, error) from None
+                if time.monotonic() > deadline:
                     raise
+            except duckdb.Error as error:  # a damaged file: checksum, header, version
+                raise unopenable(self.path, error) from None
                 dg.get_dagster_logger().info(
                     f"warehouse {self.path} is locked by another process; waiting {delay:.1f}s"
                 )
@@ -132,3 +139,16 @@ class WarehouseResource(dg.ConfigurableResource):
                 "insert into ops.webhook_sources values (?, ?)",
                 [("gitlab", self.gitlab_source), ("opsgenie", self.opsgenie_source)],
             )
+
+
+class WarehouseUnreadable(Exception):
+    """The warehouse file exists but DuckDB cannot open it; the message names the file."""
+
+
+def unopenable(path: str, error: Exception) -> WarehouseUnreadable:
+    copy = analyst_copy_path(path)
+    message = " ".join(str(error).split())
+    return WarehouseUnreadable(
+        f"the warehouse {path} cannot be opened: {message}. If the file is damaged, restore "
+        f"it from the analysts' copy {copy} (docs/operations.md, 'Restore the warehouse')"
+    )
