@@ -7,6 +7,7 @@ parallel, one batch at a time, so disk use stays bounded).
 
 from __future__ import annotations
 
+import http
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -199,8 +200,9 @@ def _client_error(
     if status is not None and status >= 500 or code in ("SlowDown", "Throttling"):
         attempts = meta.get("MaxAttemptsReached") and meta.get("RetryAttempts", 0) + 1
         tries = f"after {attempts} attempts" if attempts else "after its retries"
+        what = code if code and not code.isdigit() else _phrase(status)  # HEAD has no body
         return ServiceError(
-            f"S3 at {endpoint} failed for {where} {tries}: {status} {code}; {_AGAIN}"
+            f"S3 at {endpoint} failed for {where} {tries}: HTTP {status} {what}; {_AGAIN}"
         )
     headers = meta.get("HTTPHeaders", {})
     if code.isdigit():
@@ -215,6 +217,13 @@ def _client_error(
             "point AWS_ENDPOINT_URL at S3 (or unset it)"
         )
     return ConfigError(f"S3 at {endpoint} refused {where}: {status} {code}")
+
+
+def _phrase(status: int | None) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
 
 
 def _short(error: Exception) -> str:

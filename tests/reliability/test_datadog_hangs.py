@@ -50,8 +50,7 @@ def test_a_datadog_that_never_answers_fails_the_payload_and_the_rerun_sends_it(
         ]
         with duckdb.connect(str(warehouse), read_only=True) as conn:
             (errors,) = conn.execute(
-                "select list(distinct error) from ops.datadog_publications "
-                "where status = 'failed'"
+                "select list(distinct error) from ops.datadog_publications where status = 'failed'"
             ).fetchone()
         assert len(errors) == 1 and "timed out" in errors[0].lower(), errors
 
