@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from dora4_pipeline.settings import (
 )
 
 _LOCK_MESSAGE = "lock"
+_DAMAGE = re.compile(r"corrupt|checksum", re.IGNORECASE)
 # Every step that opens the file read-write runs in this Dagster pool. With a limit of 1
 # (deploy/local/dagster.yaml, deploy/production/dagster.yaml), steps of concurrent runs
 # take turns instead of meeting DuckDB's single-writer lock.
@@ -45,6 +47,10 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.execute("set TimeZone = 'UTC'")
             self._prepare(conn)
             yield conn
+        except duckdb.Error as error:
+            if _DAMAGE.search(str(error)):  # found when a damaged block is read, not at open
+                raise unopenable(self.path, error) from None
+            raise
         finally:
             conn.close()
 
@@ -142,13 +148,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class WarehouseUnreadable(Exception):
-    """The warehouse file exists but DuckDB cannot open it; the message names the file."""
+    """DuckDB cannot open or read the warehouse file; the message names the file and the
+    way back (the analysts' copy)."""
 
 
 def unopenable(path: str, error: Exception) -> WarehouseUnreadable:
     copy = analyst_copy_path(path)
     message = " ".join(str(error).split())
     return WarehouseUnreadable(
-        f"the warehouse {path} cannot be opened: {message}. If the file is damaged, restore "
+        f"the warehouse {path} cannot be read: {message}. If the file is damaged, restore "
         f"it from the analysts' copy {copy} (docs/operations.md, 'Restore the warehouse')"
     )
