@@ -104,10 +104,11 @@ def describe_pool(instance: dg.DagsterInstance) -> str:
     info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
     lines = [f"pool {WAREHOUSE_POOL}: limit {info.limit}, {len(info.claimed_slots)} held"]
     for holder in holders(instance):
-        state = "its process is gone: free it" if holder.dead else "running"
+        state = "not running any more: free it" if holder.dead else "running"
         lines.append(f"  held by {holder.describe()}: {state}")
     for step in info.pending_steps:
-        lines.append(f"  waiting: run {step.run_id} step {step.step_key}")
+        if step.assigned_timestamp is None:  # assigned steps hold the slot, listed above
+            lines.append(f"  waiting: run {step.run_id} step {step.step_key}")
     return "\n".join(lines)
 
 
