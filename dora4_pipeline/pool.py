@@ -132,7 +132,9 @@ class PoolWatch:
         self._thread = threading.Thread(target=self._loop, name="dora4-pool-watch", daemon=True)
 
     def __enter__(self) -> PoolWatch:
-        if self.instance.event_log_storage.supports_global_concurrency_limits:
+        # A throwaway instance has no other runs to wait for.
+        storage = self.instance.event_log_storage
+        if not self.instance.is_ephemeral and storage.supports_global_concurrency_limits:
             self._thread.start()
         return self
 
