@@ -227,4 +227,11 @@ def _phrase(status: int | None) -> str:
 
 
 def _short(error: Exception) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
+    """What went wrong below HTTP, without the (long) URL botocore repeats."""
+    if isinstance(error, botocore.exceptions.ReadTimeoutError):
+        return "no answer within DORA4_HTTP_READ_TIMEOUT"
+    if isinstance(error, botocore.exceptions.ConnectTimeoutError):
+        return "no connection within DORA4_HTTP_CONNECT_TIMEOUT"
+    if isinstance(error, botocore.exceptions.ConnectionClosedError):
+        return "the connection was closed before an answer"
+    return type(error).__name__

@@ -3,7 +3,7 @@
 Each request is forwarded to the real server over HTTP, unless the dice say otherwise:
 S3's own throttling and error answers (503 SlowDown, 500 InternalError, as S3 writes them:
 https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html), a connection reset
-before any answer, or a delay before forwarding. The dice are seeded, so a failing run
+before any answer, no answer at all (`hang`), or a delay before forwarding. The dice are seeded, so a failing run
 can be repeated. Nothing in the program under test is patched: it sees a flaky S3.
 """
 
@@ -49,6 +49,7 @@ class FaultProxy:
         self.counts: Counter[str] = Counter()
         self._dice = random.Random(seed)
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def _roll(self) -> str:
         with self._lock:
@@ -83,12 +84,17 @@ class FaultProxy:
         return self.url
 
     def stop(self) -> None:
+        self._stopped.set()
         self._server.shutdown()
         self._server.server_close()
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         fate = self._roll()
+        if fate == "hang":  # accepts, reads, never answers (until stop)
+            self._stopped.wait(timeout=60)
+            handler.close_connection = True
+            return
         if fate == "reset":
             # SO_LINGER 0: close() sends RST, as a dropped connection does.
             handler.connection.setsockopt(

@@ -72,12 +72,18 @@ def test_a_fifth_of_s3_requests_failing_is_ridden_out(
 
 @pytest.mark.parametrize(
     ("fault", "said"),
-    [("slowdown", "HTTP 503"), ("error", "HTTP 500"), ("reset", "on every attempt")],
+    [
+        ("slowdown", "HTTP 503"),
+        ("error", "HTTP 500"),
+        ("reset", "the connection was closed before an answer on every attempt"),
+        ("hang", "no answer within DORA4_HTTP_READ_TIMEOUT on every attempt"),
+    ],
 )
 def test_an_s3_outage_at_the_pre_flight_check_ends_in_one_line(
     proxy_in_front, monkeypatch, capsys, fault, said
 ):
     monkeypatch.setenv("DORA4_AWS_MAX_ATTEMPTS", "2")  # the default budget would take a minute
+    monkeypatch.setenv("DORA4_HTTP_READ_TIMEOUT", "0.5")
     proxy = proxy_in_front(share=1.0, faults=(fault,))
     assert main(ARGV) == 1
     err = capsys.readouterr().err.strip()
