@@ -205,6 +205,11 @@ def _client_error(
             f"S3 at {endpoint} failed for {where} {tries}: HTTP {status} {what}; {_AGAIN}"
         )
     headers = meta.get("HTTPHeaders", {})
+    if code.isdigit() and error.operation_name.startswith("Head"):  # no body to tell by
+        return ConfigError(
+            f"S3 at {endpoint} answered HTTP {status} {_phrase(status)} for {where} "
+            f"({error.operation_name})"
+        )
     if code.isdigit():
         # S3 names its errors (NoSuchBucket, AccessDenied) in the body of a GET; botocore
         # falls back to the bare status when the body is not S3's: something else answered.

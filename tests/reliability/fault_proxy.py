@@ -3,8 +3,9 @@
 Each request is forwarded to the real server over HTTP, unless the dice say otherwise:
 S3's own throttling and error answers (503 SlowDown, 500 InternalError, as S3 writes them:
 https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html), a connection reset
-before any answer, no answer at all (`hang`), or a delay before forwarding. The dice are seeded, so a failing run
-can be repeated. Nothing in the program under test is patched: it sees a flaky S3.
+before any answer, no answer at all (`hang`), or a delay before forwarding. The dice are
+seeded, so a failing run can be repeated. Nothing in the program under test is patched:
+it sees a flaky S3.
 """
 
 from __future__ import annotations
