@@ -40,8 +40,12 @@ class FaultProxy:
         latency_share: float = 0.0,
         latency_seconds: float = 0.2,
         seed: int = 12,
+        target: str | None = None,
     ) -> None:
+        """`target`: only requests whose X-Amz-Target header starts with it are faulted
+        (e.g. "ResourceGroupsTaggingAPI" for the Tagging API); None: every request."""
         parts = urlsplit(upstream)
+        self.target = target
         self.upstream = (parts.hostname, parts.port)
         self.share = share
         self.faults = faults
@@ -91,7 +95,10 @@ class FaultProxy:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        fate = self._roll()
+        aimed = self.target is None or (handler.headers.get("X-Amz-Target") or "").startswith(
+            self.target
+        )
+        fate = self._roll() if aimed else "forwarded"
         if fate == "hang":  # accepts, reads, never answers (until stop)
             self._stopped.wait(timeout=60)
             handler.close_connection = True

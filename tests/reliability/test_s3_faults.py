@@ -128,3 +128,15 @@ def test_a_bucket_that_does_not_exist_is_still_said_so(aws, tmp_path, monkeypatc
         "dora4: DORA4_ARCHIVE_URI: bucket of s3://no-such-bucket-here/events/ does not exist "
         f"at {aws}"
     )
+
+
+def test_a_tagging_api_outage_ends_in_one_line(proxy_in_front, monkeypatch, capsys):
+    """The Tagging API (moto, behind the proxy) throttles every GetResources; S3 is fine."""
+    monkeypatch.delenv("DORA4_TAGS_FILE")
+    monkeypatch.setenv("DORA4_AWS_MAX_ATTEMPTS", "2")
+    proxy = proxy_in_front(share=1.0, faults=("slowdown",), target="ResourceGroupsTaggingAPI")
+    assert main(ARGV) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("dora4: the run failed: raw__resource_tag_snapshots: ")
+    assert f"the Tagging API at {proxy.url} failed GetResources after its retries (503" in err
+    assert proxy.counts["slowdown"] == 2
