@@ -9,6 +9,7 @@ holder's process is gone, marks that run failed, frees its slot and completes.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -79,7 +80,7 @@ def test_a_run_killed_holding_the_pool_slot_does_not_block_the_next(generated, t
         assert said[0] == (
             f"dora4: waiting for the pool {WAREHOUSE_POOL}: its slot is held by run "
             f"{slot.run_id} (step {slot.step_key}, STARTED, process {first.pid} on "
-            f"{os.uname().nodename}). If that run is dead, free its slot with "
+            f"{socket.gethostname()}). If that run is dead, free its slot with "
             f"`dora4 pool --free {slot.run_id}`"
         )
         assert said[1].startswith(f"dora4: run {slot.run_id} (step {slot.step_key}")
