@@ -95,9 +95,11 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             )
         ],
         resources={
-            "archive": ArchiveResource(uri=settings.archive_uri),
+            "archive": ArchiveResource(uri=settings.archive_uri, network=settings.aws_network),
             "tagging": TaggingResource(
-                tags_file=settings.tags_file, regions=list(settings.tag_regions)
+                tags_file=settings.tags_file,
+                regions=list(settings.tag_regions),
+                network=settings.aws_network,
             ),
             "warehouse": WarehouseResource(
                 path=settings.warehouse,
@@ -107,7 +109,9 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
                 custom_source=settings.custom_source,
             ),
             "datadog": datadog or DatadogResource.from_env(),
-            "lake": ParquetLakeResource(uri=settings.parquet_location),
+            "lake": ParquetLakeResource(
+                uri=settings.parquet_location, network=settings.aws_network
+            ),
         },
         # One DuckDB file takes one writer: steps of a run go one after another.
         executor=dg.in_process_executor,

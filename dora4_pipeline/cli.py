@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_demo
-from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.errors import ConfigError, ServiceError
 from dora4_pipeline.generator import generate
+from dora4_pipeline.pool import describe_pool, free_by_hand
 from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD, publish_dashboard
 from dora4_pipeline.report import (
     GROUPINGS,
@@ -32,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except RunFailed as error:
         print(f"dora4: the run failed: {error}", file=sys.stderr)
+        return 1
+    except ServiceError as error:
+        print(f"dora4: {error}", file=sys.stderr)
         return 1
 
 
@@ -86,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="create or update the Datadog dashboard")
     dashboard.add_argument("--file", type=Path, default=DEFAULT_DASHBOARD, help="dashboard JSON")
     dashboard.set_defaults(command=_dashboard)
+    pool = commands.add_parser(
+        "pool", help="who holds the dora4_warehouse pool's slot on $DAGSTER_HOME's instance"
+    )
+    pool.add_argument("--free", metavar="RUN_ID", help="free a dead run's slots (marks it failed)")
+    pool.set_defaults(command=_pool)
     return parser
 
 
@@ -139,6 +151,14 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     print(run_demo(Settings.from_env()))
+    return 0
+
+
+def _pool(args: argparse.Namespace) -> int:
+    if not os.environ.get("DAGSTER_HOME"):
+        raise ConfigError("DAGSTER_HOME is not set: the pool lives in a persistent instance")
+    with dg.DagsterInstance.get() as instance:
+        print(free_by_hand(instance, args.free) if args.free else describe_pool(instance))
     return 0
 
 

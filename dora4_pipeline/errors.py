@@ -3,3 +3,8 @@
 
 class ConfigError(Exception):
     """Configuration or environment the pipeline cannot work with (bucket, folder, date, key)."""
+
+
+class ServiceError(Exception):
+    """A service (S3, Datadog) failed after its retries: nothing to fix here, run again
+    later. The message names the endpoint and what failed."""

@@ -7,6 +7,7 @@ late, on later days), then everything downstream over the range itself.
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
@@ -16,7 +17,8 @@ from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.metrics.periods import GRAINS
 from dora4_pipeline.partitions import last_complete_day, range_tags
-from dora4_pipeline.resources.archive import ArchiveResource
+from dora4_pipeline.pool import PoolWatch, process_tags
+from dora4_pipeline.preflight import check_locations
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.settings import Settings
 
@@ -52,8 +54,9 @@ def run_range(
     recomputes the period marts with a changed metric spec (see metrics/periods.py)."""
     now = datetime.now(UTC)
     check_range(settings, first, last, now)
+    check_locations(settings)
     defs = build_definitions(settings, datadog)
-    ArchiveResource(uri=settings.archive_uri).open()  # bad configuration fails here, in a line
+    defs.resources["archive"].open()  # bad configuration or an outage fails here, in a line
     defs.resources["tagging"].check()
     landing_last = min(last + timedelta(days=settings.lateness_days), last_complete_day(now))
     with _instance() as instance:
@@ -70,12 +73,15 @@ def run_range(
 def _execute(defs, instance, selection, first: date, last: date, config: dict | None = None):
     job = dg.define_asset_job("dora4_cli_run", selection=selection)
     resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job.name)
-    result = resolved.execute_in_process(
-        instance=instance,
-        tags=range_tags(first, last),
-        run_config={**_QUIET_LOGS, **(config or {})},
-        raise_on_error=False,
-    )
+    run_id = str(uuid.uuid4())
+    with PoolWatch(instance, run_id):  # says what a step waits on; frees dead runs' slots
+        result = resolved.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags={**range_tags(first, last), **process_tags()},
+            run_config={**_QUIET_LOGS, **(config or {})},
+            raise_on_error=False,
+        )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         detail = "; ".join(

@@ -11,10 +11,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dagster._utils.schedules import is_valid_cron_string
 
 from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.resources.network import (
+    AWS_RETRY_MODES,
+    DEFAULT_AWS_MAX_ATTEMPTS,
+    DEFAULT_AWS_RETRY_MODE,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    AwsNetwork,
+)
 from dora4_pipeline.spec import MetricSpec
 
 DEMO_DIR = "data/demo"
@@ -67,6 +76,10 @@ class Settings:
     opsgenie_sources: tuple[str, ...] = DEFAULT_OPSGENIE_SOURCES
     custom_source: str = DEFAULT_CUSTOM_SOURCE
     sensor_lookback_days: int = DEFAULT_SENSOR_LOOKBACK_DAYS
+    connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+    aws_max_attempts: int = DEFAULT_AWS_MAX_ATTEMPTS
+    aws_retry_mode: str = DEFAULT_AWS_RETRY_MODE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -105,6 +118,19 @@ class Settings:
                 env.get("DORA4_CUSTOM_SOURCE"), (DEFAULT_CUSTOM_SOURCE,), "DORA4_CUSTOM_SOURCE"
             )[0],
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
+            **http_timeouts(env),
+            aws_max_attempts=_parse_attempts(env.get("DORA4_AWS_MAX_ATTEMPTS")),
+            aws_retry_mode=_parse_retry_mode(env.get("DORA4_AWS_RETRY_MODE")),
+        )
+
+    @property
+    def aws_network(self) -> AwsNetwork:
+        """Timeouts and retry budget of every AWS client (S3, the Tagging API)."""
+        return AwsNetwork(
+            connect_timeout_seconds=self.connect_timeout_seconds,
+            read_timeout_seconds=self.read_timeout_seconds,
+            max_attempts=self.aws_max_attempts,
+            retry_mode=self.aws_retry_mode,
         )
 
     @property
@@ -160,6 +186,70 @@ def parse_day(text: str, what: str) -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ConfigError(f"{what}: '{text}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def http_timeouts(env: Mapping[str, str]) -> dict[str, float]:
+    """DORA4_HTTP_CONNECT_TIMEOUT and DORA4_HTTP_READ_TIMEOUT (seconds): every HTTP call's
+    limits, Datadog's as well as AWS's."""
+    return {
+        "connect_timeout_seconds": _parse_seconds(
+            env.get("DORA4_HTTP_CONNECT_TIMEOUT"),
+            "DORA4_HTTP_CONNECT_TIMEOUT",
+            DEFAULT_CONNECT_TIMEOUT_SECONDS,
+        ),
+        "read_timeout_seconds": _parse_seconds(
+            env.get("DORA4_HTTP_READ_TIMEOUT"),
+            "DORA4_HTTP_READ_TIMEOUT",
+            DEFAULT_READ_TIMEOUT_SECONDS,
+        ),
+    }
+
+
+def parse_url(text: str | None, variable: str) -> str | None:
+    """An http(s) URL with a host, or None when unset."""
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{variable}: '{text}' is not a URL; write it as https://host[:port], "
+            "or leave it unset for https://api.<DD_SITE>"
+        )
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError(f"{variable}: '{text}' has a port that is not a number") from None
+    return text
+
+
+def _parse_seconds(text: str | None, variable: str, default: float) -> float:
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{variable}: '{text}' must be seconds, more than 0 and at most 3600")
+    return seconds
+
+
+def _parse_attempts(text: str | None) -> int:
+    if not text:
+        return DEFAULT_AWS_MAX_ATTEMPTS
+    if not text.isdigit() or not 1 <= int(text) <= 50:
+        raise ConfigError(
+            f"DORA4_AWS_MAX_ATTEMPTS: '{text}' must be a whole number of attempts from 1 to 50"
+        )
+    return int(text)
+
+
+def _parse_retry_mode(text: str | None) -> str:
+    if not text:
+        return DEFAULT_AWS_RETRY_MODE
+    if text not in AWS_RETRY_MODES:
+        raise ConfigError(f"DORA4_AWS_RETRY_MODE: '{text}' is not one of {list(AWS_RETRY_MODES)}")
+    return text
 
 
 def _parse_hours(text: str | None) -> int:
@@ -222,11 +312,18 @@ def _parse_aliases(text: str | None) -> dict[str, tuple[str, ...]]:
         raw = json.loads(text)
         if not isinstance(raw, dict):
             raise ValueError
-        aliases = {key: tuple(str(a) for a in values) for key, values in raw.items()}
-    except (ValueError, TypeError):
+    except ValueError:
         raise ConfigError(
             'DORA4_TAG_ALIASES must be JSON like {"Ownership.Pod": ["ownership.pod"]}'
         ) from None
+    for key, values in raw.items():
+        # A string is iterable too: "squad" would become the aliases s, q, u, a, d.
+        if not isinstance(values, list) or not all(isinstance(a, str) for a in values):
+            raise ConfigError(
+                f"DORA4_TAG_ALIASES: the value of {key!r} must be a list of strings, "
+                f'e.g. {{"{key}": ["{values if isinstance(values, str) else "alias"}"]}}'
+            )
+    aliases = {key: tuple(values) for key, values in raw.items()}
     unknown = sorted(set(aliases) - set(SCHEMA_TAG_KEYS))
     if unknown:
         raise ConfigError(

@@ -36,6 +36,8 @@ class DatadogDouble:
     _scripted: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _always: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _hang: threading.Event = field(default_factory=threading.Event)
+    _release: threading.Event = field(default_factory=threading.Event)
 
     def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None):
         """The next `times` metric or DORA submissions answer `status` (then success)."""
@@ -43,6 +45,16 @@ class DatadogDouble:
 
     def fail_always(self, status: int | None) -> None:
         self._always = status
+
+    def hang(self, hanging: bool = True) -> None:
+        """Metric and DORA submissions are read, recorded (status 0) and never answered:
+        the connection stays open until `hang(False)` or `stop()`."""
+        if hanging:
+            self._release.clear()
+            self._hang.set()
+        else:
+            self._hang.clear()
+            self._release.set()
 
     def accepted_series(self) -> list[dict]:
         """Every series Datadog accepted, in order of arrival."""
@@ -80,6 +92,7 @@ class DatadogDouble:
         return self.url
 
     def stop(self) -> None:
+        self._release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -87,6 +100,14 @@ class DatadogDouble:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         body = json.loads(_decode(raw, handler.headers.get("Content-Encoding"))) if raw else None
         path = handler.path.split("?")[0]
+        if self._hang.is_set() and path in ("/api/v2/series", "/api/v2/dora/deployment"):
+            with self._lock:
+                self.requests.append(
+                    Recorded(handler.command, path, dict(handler.headers), len(raw), body, 0)
+                )
+            self._release.wait(timeout=120)
+            handler.close_connection = True
+            return
         status, headers, answer = self._answer(handler, path, body)
         with self._lock:
             self.requests.append(

@@ -4,7 +4,8 @@
 `datadog/weekly_keys` sends the four keys and their bands from
 marts.dora_weekly. Each reads its mart and the ledger, releases the warehouse, talks to
 Datadog (the client retries 429 and 5xx itself), then records every point it sent,
-dry-ran or failed to send.
+dry-ran or failed to send. A payload whose request times out (DORA4_HTTP_READ_TIMEOUT) is
+failed like any other.
 A run whose points finally fail still records the rest, then fails; the next run sends
 only what Datadog does not hold yet.
 """
@@ -185,7 +186,7 @@ def _send(
                     body=_payload(batch.series), content_encoding=MetricContentEncoding.GZIP
                 )
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
-                reason = datadog.redact(_first_lines(error))
+                reason = datadog.failure_reason(error)
                 context.log.error(
                     f"payload {n}/{len(batches)}: {len(points)} points failed: {reason}"
                 )
@@ -210,14 +211,6 @@ def _payload(batch: list[dict]) -> MetricPayload:
             for item in batch
         ]
     )
-
-
-def _first_lines(error: Exception) -> str:
-    """Status and reason, and the body Datadog sent back; never the request's headers."""
-    lines = [
-        line for line in str(error).splitlines() if not line.startswith("HTTP response headers")
-    ]
-    return " ".join(lines)[:500] or type(error).__name__
 
 
 def _record(conn, outcomes: list[Outcome], run_id: str, datadog: DatadogResource) -> None:

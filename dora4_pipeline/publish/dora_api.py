@@ -119,7 +119,7 @@ def _send(context, datadog: DatadogResource, pending: list[tuple]) -> list[tuple
                 api.create_dora_deployment(body=_request(row))
                 outcomes.append((row, "sent", None))
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
-                reason = datadog.redact(" ".join(str(error).split())[:300])
+                reason = datadog.failure_reason(error, limit=300)
                 outcomes.append((row, "failed", reason))
             if n % 100 == 0 or n == len(pending):
                 context.log.info(f"DORA API: {n}/{len(pending)} deployments")

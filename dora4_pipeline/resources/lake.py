@@ -15,17 +15,18 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
-import boto3
 import dagster as dg
 import duckdb
 
 from dora4_pipeline.resources.archive import explained
+from dora4_pipeline.resources.network import AwsNetwork
 
 
 class ParquetLakeResource(dg.ConfigurableResource):
     """DORA4_PARQUET_URI: a folder or `s3://bucket/prefix/`."""
 
     uri: str
+    network: AwsNetwork = AwsNetwork()
 
     def write_days(self, conn: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> str:
         """Writes marts.<table> for each day; returns where the table's files are."""
@@ -44,13 +45,13 @@ class ParquetLakeResource(dg.ConfigurableResource):
         """Stages each day's file locally, then one PUT per day with one client."""
         parsed = urlparse(self.uri)
         prefix = parsed.path.strip("/")
-        client = boto3.session.Session().client("s3")
+        client = self.network.client("s3")
         with tempfile.TemporaryDirectory(prefix="dora4-parquet-") as workdir:
             staged = Path(workdir) / "part-0.parquet"
             for day in days:
                 key = f"{prefix}/{_relative(table, day)}".lstrip("/")
                 _copy_day(conn, table, day, staged)
-                with explained(f"s3://{parsed.netloc}/{key}"):
+                with explained(f"s3://{parsed.netloc}/{key}", client):
                     client.upload_file(str(staged), parsed.netloc, key)
 
 

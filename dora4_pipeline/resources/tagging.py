@@ -13,7 +13,8 @@ import boto3
 import botocore.exceptions
 import dagster as dg
 
-from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.errors import ConfigError, ServiceError
+from dora4_pipeline.resources.network import AwsNetwork
 
 RESOURCE_TYPES = ["lambda:function", "ecs:service"]
 
@@ -23,6 +24,7 @@ class TaggingResource(dg.ConfigurableResource):
 
     tags_file: str | None = None
     regions: list[str] = []
+    network: AwsNetwork = AwsNetwork()
 
     def check(self) -> None:
         """Fails early, in one line, when neither a tags file nor AWS credentials are there."""
@@ -44,7 +46,7 @@ class TaggingResource(dg.ConfigurableResource):
         return tags
 
     def _from_api(self, region: str | None) -> dict[str, dict[str, str]]:
-        client = boto3.session.Session().client("resourcegroupstaggingapi", region_name=region)
+        client = self.network.client("resourcegroupstaggingapi", region)
         tags: dict[str, dict[str, str]] = {}
         token = ""
         try:
@@ -64,8 +66,23 @@ class TaggingResource(dg.ConfigurableResource):
             ) from None
         except botocore.exceptions.NoRegionError:
             raise ConfigError("the Tagging API needs a region: set AWS_DEFAULT_REGION") from None
+        except (
+            botocore.exceptions.ConnectionError,
+            botocore.exceptions.HTTPClientError,
+        ) as error:
+            raise ServiceError(
+                f"the Tagging API at {client.meta.endpoint_url} did not answer GetResources "
+                f"({type(error).__name__}) on any attempt; run again later, or set "
+                "DORA4_TAGS_FILE"
+            ) from None
         except botocore.exceptions.ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if status >= 500 or code in ("ThrottlingException", "Throttling"):
+                raise ServiceError(
+                    f"the Tagging API at {client.meta.endpoint_url} failed GetResources after "
+                    f"its retries ({status} {code}); run again later"
+                ) from None
             raise ConfigError(
                 f"the Tagging API refused GetResources ({code}): grant tag:GetResources, "
                 "or set DORA4_TAGS_FILE"

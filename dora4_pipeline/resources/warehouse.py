@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from dora4_pipeline.settings import (
 )
 
 _LOCK_MESSAGE = "lock"
+_DAMAGE = re.compile(r"corrupt|checksum", re.IGNORECASE)
 # Every step that opens the file read-write runs in this Dagster pool. With a limit of 1
 # (deploy/local/dagster.yaml, deploy/production/dagster.yaml), steps of concurrent runs
 # take turns instead of meeting DuckDB's single-writer lock.
@@ -48,6 +50,10 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.execute("set TimeZone = 'UTC'")
             self._prepare(conn)
             yield conn
+        except duckdb.Error as error:
+            if _DAMAGE.search(str(error)):  # found when a damaged block is read, not at open
+                raise unopenable(self.path, error) from None
+            raise
         finally:
             conn.close()
 
@@ -64,9 +70,12 @@ class WarehouseResource(dg.ConfigurableResource):
         try:
             conn.execute("checkpoint")
             shutil.copyfile(self.path, staging)
+            os.replace(staging, target)
+        except BaseException:
+            staging.unlink(missing_ok=True)  # a failed copy leaves nothing behind
+            raise
         finally:
             conn.close()
-        os.replace(staging, target)
         return target
 
     @contextmanager
@@ -93,8 +102,12 @@ class WarehouseResource(dg.ConfigurableResource):
             try:
                 return duckdb.connect(self.path)
             except duckdb.IOException as error:
-                if _LOCK_MESSAGE not in str(error).lower() or time.monotonic() > deadline:
+                if _LOCK_MESSAGE not in str(error).lower():
+                    raise unopenable(self.path, error) from None
+                if time.monotonic() > deadline:
                     raise
+            except duckdb.Error as error:  # a damaged file: checksum, header, version
+                raise unopenable(self.path, error) from None
                 dg.get_dagster_logger().info(
                     f"warehouse {self.path} is locked by another process; waiting {delay:.1f}s"
                 )
@@ -135,3 +148,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def _source_rows(self) -> list[tuple[str, str, bool]]:
         return source_rows(self.gitlab_sources, self.opsgenie_sources, self.custom_source)
+
+
+class WarehouseUnreadable(Exception):
+    """DuckDB cannot open or read the warehouse file; the message names the file and the
+    way back (the analysts' copy)."""
+
+
+def unopenable(path: str, error: Exception) -> WarehouseUnreadable:
+    copy = analyst_copy_path(path)
+    message = " ".join(str(error).split())
+    return WarehouseUnreadable(
+        f"the warehouse {path} cannot be read: {message}. If the file is damaged, restore "
+        f"it from the analysts' copy {copy} (docs/operations.md, 'Restore the warehouse')"
+    )
