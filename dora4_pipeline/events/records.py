@@ -38,6 +38,9 @@ class Limits:
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Record:
     index: int
@@ -84,7 +87,7 @@ def _broken(output: list[bytes], reason: str, data: bytes, at: int) -> tuple[byt
     return text, Damage(None, None, f"{reason} (after {len(text)} readable bytes)", tail)
 
 
-def iter_records(text: str, limits: Limits = Limits()) -> Iterator[Record | Damage]:
+def iter_records(text: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Record | Damage]:
     """Concatenated or newline-delimited JSON records, resynchronising after damage."""
     decoder = json.JSONDecoder()
     position, index, length = 0, 0, len(text)
@@ -131,9 +134,7 @@ def iter_records(text: str, limits: Limits = Limits()) -> Iterator[Record | Dama
 
 
 def _too_deep(limits: Limits) -> str:
-    return (
-        f"JSON nested deeper than {limits.max_json_depth} levels (DORA4_MAX_JSON_DEPTH)"
-    )
+    return f"JSON nested deeper than {limits.max_json_depth} levels (DORA4_MAX_JSON_DEPTH)"
 
 
 def _utf8_size(text: str, start: int, end: int, limit: int) -> int:
@@ -156,7 +157,7 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
-def read_object(data: bytes, limits: Limits = Limits()) -> Iterator[Record | Damage]:
+def read_object(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Record | Damage]:
     """An object's records and damage. A gzip cut short is one dead letter, placed at the
     record the cut went through (not a second 'malformed' one for the same cause)."""
     text, cut = decompress(data)

@@ -24,7 +24,14 @@ import duckdb
 
 from dora4_pipeline import sql
 from dora4_pipeline.events.firehose import delivery_hour, delivery_time
-from dora4_pipeline.events.records import Damage, Limits, Record, is_gzip, read_object
+from dora4_pipeline.events.records import (
+    DEFAULT_LIMITS,
+    Damage,
+    Limits,
+    Record,
+    is_gzip,
+    read_object,
+)
 from dora4_pipeline.resources.archive import Archive, ArchiveObject
 
 BATCH_BYTES = 64 << 20  # compressed bytes per DuckDB scan (a few hundred MB of JSON)
@@ -63,7 +70,7 @@ def land_days(
     conn: duckdb.DuckDBPyConnection,
     days: Iterable[date],
     log: logging.Logger,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LandingReport:
     """Lands every object delivered on these days that is not landed already (key + etag)."""
     report = LandingReport()

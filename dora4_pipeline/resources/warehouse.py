@@ -16,6 +16,8 @@ import duckdb
 from dora4_pipeline import sql
 from dora4_pipeline.settings import (
     DEFAULT_GITLAB_SOURCE,
+    DEFAULT_MAX_CHANGE_AGE_DAYS,
+    DEFAULT_MAX_CHANGE_AHEAD_DAYS,
     DEFAULT_OPSGENIE_SOURCE,
     DEFAULT_WAREHOUSE,
     alias_rows,
@@ -36,6 +38,8 @@ class WarehouseResource(dg.ConfigurableResource):
     tag_aliases: dict[str, list[str]] = {}
     gitlab_source: str = DEFAULT_GITLAB_SOURCE
     opsgenie_source: str = DEFAULT_OPSGENIE_SOURCE
+    max_change_age_days: int = DEFAULT_MAX_CHANGE_AGE_DAYS
+    max_change_ahead_days: int = DEFAULT_MAX_CHANGE_AHEAD_DAYS
     lock_timeout_seconds: float = 900.0
 
     @contextmanager
@@ -103,7 +107,15 @@ class WarehouseResource(dg.ConfigurableResource):
         and configuration define them: every step connects, and most find nothing to do."""
         fingerprint = sql.fingerprint(
             sql.models_fingerprint(),
-            json.dumps([self.tag_aliases, self.gitlab_source, self.opsgenie_source]),
+            json.dumps(
+                [
+                    self.tag_aliases,
+                    self.gitlab_source,
+                    self.opsgenie_source,
+                    self.max_change_age_days,
+                    self.max_change_ahead_days,
+                ]
+            ),
         )
         try:
             prepared = conn.execute("select fingerprint from ops.prepared").fetchone()
@@ -121,7 +133,8 @@ class WarehouseResource(dg.ConfigurableResource):
         )
 
     def _sync_configuration(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Tag key aliases and webhook sources as tables: SQL models read them, bound."""
+        """Tag key aliases, webhook sources and the change-time window as tables: SQL
+        models read them, bound."""
         with sql.transaction(conn):
             conn.execute("delete from ops.tag_key_aliases")
             conn.executemany(
@@ -131,4 +144,9 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.executemany(
                 "insert into ops.webhook_sources values (?, ?)",
                 [("gitlab", self.gitlab_source), ("opsgenie", self.opsgenie_source)],
+            )
+            conn.execute("delete from ops.change_time_window")
+            conn.execute(
+                "insert into ops.change_time_window values (?, ?)",
+                [self.max_change_age_days, self.max_change_ahead_days],
             )
