@@ -316,7 +316,8 @@ def _refused_lines(
 
     def error_of(start: int, stop: int) -> str | None:
         probe.write_text("".join(lines[start:stop]))
-        return _scan_error(conn, [probe], "none", max_bytes, "select count(*) from ({scan})")
+        statement = "create or replace temp table scan_probe as {scan}"  # every column read
+        return _scan_error(conn, [probe], "none", max_bytes, statement)
 
     def search(start: int, stop: int, error: str) -> None:
         if stop - start == 1:
