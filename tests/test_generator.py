@@ -125,6 +125,7 @@ def test_an_independent_reader_finds_exactly_the_truth(generated):
     assert any(len(ids) > 1 for key, ids in envelopes.items() if key.startswith("eks:"))
     assert truth["lost_deployments"] and summary["deployments"] == len(truth["deployments"])
     assert sorted(d["kind"] for d in truth["dead_letters"]) == [
+        "implausible_time",
         "malformed_record",
         "missing_field",
         "not_an_event",
