@@ -16,11 +16,13 @@ import random
 import zlib
 from datetime import UTC, date, datetime
 
+import dagster as dg
 import duckdb
 import pytest
 from archive_helpers import lambda_deploy
 
 from dora4_pipeline import sql
+from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.events.records import DEFAULT_MAX_RECORD_BYTES
 from dora4_pipeline.landing.ingest import land_days
@@ -242,3 +244,34 @@ def test_the_record_limits_are_settings_checked_before_a_run():
     ]:
         with pytest.raises(ConfigError, match=name):
             Settings.from_env({name: value})
+
+
+def test_the_configured_depth_limit_reaches_the_landing_step(tmp_path):
+    """DORA4_MAX_JSON_DEPTH=16 through Settings and the landing asset, not only the reader:
+    an event 20 levels deep in an object read record by record is a dead letter."""
+    objects = Objects(tmp_path / "archive")
+    body = objects.good() + b"{oops}" + objects.good() + json_event_text(deep_text(20))
+    key = objects.write("depth-setting", body + objects.good(), minute=30)
+    settings = Settings.from_env(
+        {
+            "DORA4_ARCHIVE_URI": str(tmp_path / "archive"),
+            "DORA4_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "DORA4_PARTITIONS_START": "2026-01-01",
+            "DORA4_MAX_JSON_DEPTH": "16",
+        }
+    )
+    defs = build_definitions(settings)
+    result = dg.materialize(
+        [defs.get_assets_def(dg.AssetKey(["raw", "candidate_events"]))],
+        resources={name: defs.resources[name] for name in ("archive", "warehouse")},
+        partition_key=DAY.isoformat(),
+    )
+    assert result.success
+    with duckdb.connect(settings.warehouse, read_only=True) as conn:
+        reasons = conn.execute(
+            "select reason from ops.dead_letter_events where object_key = ? order by record_index",
+            [key],
+        ).fetchall()
+    assert [r for (r,) in reasons][1:] == [
+        "JSON nested deeper than 16 levels (DORA4_MAX_JSON_DEPTH)"
+    ]
