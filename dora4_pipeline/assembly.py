@@ -63,7 +63,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
     daily_job = build_daily_job()
     return dg.Definitions(
         assets=[
-            build_landing_asset(partitions),
+            build_landing_asset(partitions, settings.record_limits),
             build_tag_snapshot_asset(partitions),
             build_deployments_asset(partitions, settings.lateness_days),
             build_frequency_asset(partitions),
@@ -107,6 +107,8 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
                 gitlab_sources=list(settings.gitlab_sources),
                 opsgenie_sources=list(settings.opsgenie_sources),
                 custom_source=settings.custom_source,
+                max_change_age_days=settings.change_age_days,
+                max_change_ahead_days=settings.max_change_ahead_days,
             ),
             "datadog": datadog or DatadogResource.from_env(),
             "lake": ParquetLakeResource(

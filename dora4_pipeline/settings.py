@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from dagster._utils.schedules import is_valid_cron_string
 
 from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.events.records import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_RECORD_BYTES, Limits
 from dora4_pipeline.resources.network import (
     AWS_RETRY_MODES,
     DEFAULT_AWS_MAX_ATTEMPTS,
@@ -43,6 +44,11 @@ DEFAULT_GITLAB_SOURCES = ("gitlab",)
 DEFAULT_OPSGENIE_SOURCES = ("opsgenie", "aws.partner/opsgenie.com/*")
 DEFAULT_CUSTOM_SOURCE = "dora4"
 DEFAULT_SENSOR_LOOKBACK_DAYS = 14
+# Change times plausible around their delivery: EventBridge and Firehose each retry for up
+# to 24 h, so a week back covers a delivery retried twice over with room to spare; a day
+# ahead covers a fast clock. Never shorter back than the lateness window waits for.
+DEFAULT_MAX_CHANGE_AGE_DAYS = 7
+DEFAULT_MAX_CHANGE_AHEAD_DAYS = 1
 
 # The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
 SCHEMA_TAG_KEYS = (
@@ -80,6 +86,19 @@ class Settings:
     read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
     aws_max_attempts: int = DEFAULT_AWS_MAX_ATTEMPTS
     aws_retry_mode: str = DEFAULT_AWS_RETRY_MODE
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    max_change_age_days: int | None = None  # unset: the default, or longer if lateness is
+    max_change_ahead_days: int = DEFAULT_MAX_CHANGE_AHEAD_DAYS
+
+    def __post_init__(self) -> None:
+        age = self.max_change_age_days
+        if age is not None and age < self.lateness_days + 1:
+            raise ConfigError(
+                f"DORA4_MAX_CHANGE_AGE_DAYS: {self.max_change_age_days} days would dead-letter "
+                f"deliveries that DORA4_LATENESS_HOURS ({self.lateness_hours}) waits for; set it "
+                f"to at least {self.lateness_days + 1}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -118,6 +137,16 @@ class Settings:
                 env.get("DORA4_CUSTOM_SOURCE"), (DEFAULT_CUSTOM_SOURCE,), "DORA4_CUSTOM_SOURCE"
             )[0],
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
+            max_record_bytes=_parse_whole(
+                env, "DORA4_MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES, 1 << 20, 1 << 30
+            ),
+            max_json_depth=_parse_whole(
+                env, "DORA4_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 16, 512
+            ),
+            max_change_age_days=_parse_whole(env, "DORA4_MAX_CHANGE_AGE_DAYS", None, 1, 3650),
+            max_change_ahead_days=_parse_whole(
+                env, "DORA4_MAX_CHANGE_AHEAD_DAYS", DEFAULT_MAX_CHANGE_AHEAD_DAYS, 0, 365
+            ),
             **http_timeouts(env),
             aws_max_attempts=_parse_attempts(env.get("DORA4_AWS_MAX_ATTEMPTS")),
             aws_retry_mode=_parse_retry_mode(env.get("DORA4_AWS_RETRY_MODE")),
@@ -141,6 +170,18 @@ class Settings:
     @property
     def parquet_location(self) -> str:
         return self.parquet_uri or str(Path(self.warehouse).parent / "parquet")
+
+    @property
+    def record_limits(self) -> Limits:
+        """What one archive record may be before it is a dead letter."""
+        return Limits(max_record_bytes=self.max_record_bytes, max_json_depth=self.max_json_depth)
+
+    @property
+    def change_age_days(self) -> int:
+        """How many days before its delivery a change time is still plausible."""
+        if self.max_change_age_days is not None:
+            return self.max_change_age_days
+        return max(DEFAULT_MAX_CHANGE_AGE_DAYS, self.lateness_days + 1)
 
     @property
     def lateness_days(self) -> int:
@@ -257,6 +298,18 @@ def _parse_hours(text: str | None) -> int:
         return DEFAULT_LATENESS_HOURS
     if not text.isdigit() or int(text) > 24 * 31:
         raise ConfigError(f"DORA4_LATENESS_HOURS: '{text}' must be whole hours from 0 to 744")
+    return int(text)
+
+
+def _parse_whole(
+    env: Mapping[str, str], name: str, default: int | None, low: int, high: int
+) -> int | None:
+    """A whole number from low to high (digits only: `16777216`, not `16MB`)."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name}: '{text}' must be a whole number from {low:,} to {high:,}")
     return int(text)
 
 

@@ -1,7 +1,7 @@
 -- Lands one scanned batch atomically (the caller wraps it in a transaction). Objects landed
 -- before under the same key (a re-upload) are replaced and their dead letters resolved.
 -- Inputs: temp tables batch_objects(path, object_key, etag, size_bytes, delivery_hour,
--- parse_path), scan_result (landing/scan_objects.sql), batch_damages (python path).
+-- parse_path, delivered_at), scan_result (landing/scan_objects.sql), batch_damages (python path).
 update ops.dead_letter_events set resolved_at = $now
 where resolved_at is null and object_key in (select object_key from batch_objects);
 
@@ -20,7 +20,8 @@ select
     c.region,
     c.resources,
     c.detail,
-    $now
+    $now,
+    o.delivered_at
 from (select path, unnest(candidate_events) as c from scan_result) s
 join batch_objects o using (path);
 
@@ -34,7 +35,8 @@ select o.object_key, o.etag, d.record_index, d.position, d.reason, d.raw_excerpt
 from batch_damages d
 join batch_objects o using (path);
 
--- deployment signals that lack the fields their kind needs
+-- deployment signals that lack the fields their kind needs, or whose change time is
+-- implausible for their delivery (ops.change_time_problem)
 insert into ops.dead_letter_events
 select o.object_key, o.etag, null, null, e.problem, left(e.detail::varchar, 500), $now, null
 from staging.stg_deployment_events e

@@ -3,6 +3,8 @@
 -- only the candidate events: the deployment signals and their look-alikes, GitLab and
 -- Opsgenie webhooks (lead time, failures; ECS FAILED events are kept as look-alikes). Noise is
 -- counted here and never stored. The exact rules of what counts live in staging/.
+-- A record larger than $max_record_bytes (DORA4_MAX_RECORD_BYTES) makes the scan fail, and
+-- the object is read record by record instead (landing/ingest.py), where it is a dead letter.
 with records as (
     select
         filename as path,
@@ -19,6 +21,7 @@ with records as (
         format = 'unstructured',
         records = true,
         compression = $compression,
+        maximum_object_size = $max_record_bytes,
         filename = true,
         columns = {
             'id': 'VARCHAR',

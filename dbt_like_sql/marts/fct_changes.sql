@@ -18,7 +18,7 @@ first_pushes as (
     select * from commits
     qualify row_number() over (
         partition by project_id, commit_sha
-        order by pushed_at, landed_at, source_object, source_event_id
+        order by pushed_at, delivered_at, source_object, source_event_id
     ) = 1
 ),
 

@@ -1,6 +1,7 @@
 -- One row per successful deployment whose change time falls in [$start_day, $end_day].
 -- Duplicates (the same event delivered twice, the exporter re-sending) collapse to the
--- first arrival. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
+-- first arrival: the earliest delivered (Firehose's time), then the object key, so the
+-- trace is the same whichever run landed which copy first. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
 -- the deployment's day (the latest snapshot on or before it, else the first one taken);
 -- EKS takes the Kubernetes labels carried by the event. Missing values are 'unassigned'.
 with deployment_events as (
@@ -12,7 +13,7 @@ first_arrivals as (
     select * from deployment_events
     qualify row_number() over (
         partition by deployment_id
-        order by landed_at, source_object, source_event_id
+        order by delivered_at, source_object, source_event_id
     ) = 1
 ),
 

@@ -25,7 +25,7 @@ alert_creates as (
     select * from staging.stg_opsgenie_alerts
     where problem is null and action = 'Create'
     qualify row_number() over (
-        partition by alert_id order by landed_at, source_object, source_event_id
+        partition by alert_id order by delivered_at, source_object, source_event_id
     ) = 1
 ),
 
@@ -55,7 +55,7 @@ ecs_failures as (
     select * from staging.stg_ecs_deployment_failures
     where problem is null
     qualify row_number() over (
-        partition by failure_id order by landed_at, source_object, source_event_id
+        partition by failure_id order by delivered_at, source_object, source_event_id
     ) = 1
 ),
 
@@ -109,7 +109,7 @@ lambda_code as (
     from staging.stg_lambda_deployments
     where problem is null
     qualify row_number() over (
-        partition by deployment_id order by landed_at, source_object, source_event_id
+        partition by deployment_id order by delivered_at, source_object, source_event_id
     ) = 1
 ),
 

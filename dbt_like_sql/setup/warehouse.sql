@@ -34,6 +34,42 @@ create table if not exists raw.candidate_events (
     landed_at       timestamptz not null
 );
 
+-- When Firehose received the record's object (the key's time, to the second): of two
+-- copies of an event the earlier delivered is the first arrival, however runs overlap; and
+-- change times far from it are implausible (ops.change_time_problem). Added in place to an
+-- older warehouse, whose rows take their object's folder hour.
+alter table raw.candidate_events add column if not exists delivered_at timestamptz;
+update raw.candidate_events c set delivered_at = l.delivery_hour
+from ops.landed_objects l
+where c.delivered_at is null and l.object_key = c.object_key;
+
+-- How far a change time may lie from its delivery (DORA4_MAX_CHANGE_AGE_DAYS before,
+-- DORA4_MAX_CHANGE_AHEAD_DAYS after the delivery hour): one row, from the settings.
+create table if not exists ops.change_time_window (
+    max_age_days    integer not null,
+    max_ahead_days  integer not null
+);
+
+-- Why a change time is implausible for its delivery, or NULL: a deployment dated 1970 or
+-- 2100 can never fall in a day a run materializes, so it is a dead letter, not a count.
+create or replace macro ops.change_time_problem(changed_at, delivered_at) as (
+    select case
+        when changed_at < delivered_at - to_days(max_age_days) then format(
+            'change time {} is more than {} days before its delivery {} '
+            || '(DORA4_MAX_CHANGE_AGE_DAYS)',
+            strftime(changed_at, '%Y-%m-%dT%H:%M:%SZ'), max_age_days,
+            strftime(delivered_at, '%Y-%m-%dT%H:%M:%SZ')
+        )
+        when changed_at >= delivered_at + interval 1 hour + to_days(max_ahead_days) then format(
+            'change time {} is more than {} days after its delivery {} '
+            || '(DORA4_MAX_CHANGE_AHEAD_DAYS)',
+            strftime(changed_at, '%Y-%m-%dT%H:%M:%SZ'), max_ahead_days,
+            strftime(delivered_at, '%Y-%m-%dT%H:%M:%SZ')
+        )
+    end
+    from ops.change_time_window
+);
+
 -- Every record read, per object and kind: the audit trail for what was filtered as noise.
 create table if not exists ops.object_event_counts (
     object_key      varchar not null,

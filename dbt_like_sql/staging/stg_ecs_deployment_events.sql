@@ -22,11 +22,16 @@ final as (
         event_id as source_event_id,
         object_key as source_object,
         landed_at,
-        case
-            when detail ->> 'deploymentId' is null then 'missing detail.deploymentId'
-            when updated_at is null then 'missing or unreadable detail.updatedAt'
-            when service_name = '' then 'missing or unreadable resources[0] (the service ARN)'
-        end as problem,
+        delivered_at,
+        coalesce(
+            case
+                when detail ->> 'deploymentId' is null then 'missing detail.deploymentId'
+                when updated_at is null then 'missing or unreadable detail.updatedAt'
+                when service_name = ''
+                    then 'missing or unreadable resources[0] (the service ARN)'
+            end,
+            ops.change_time_problem(updated_at, delivered_at)
+        ) as problem,
         detail
     from events
 )

@@ -8,6 +8,7 @@ select
     source_event_id,
     source_object,
     landed_at,
+    delivered_at,
     problem,
     detail
 from staging.stg_ecs_deployment_events

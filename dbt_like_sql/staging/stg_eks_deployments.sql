@@ -47,11 +47,16 @@ final as (
         event_id as source_event_id,
         object_key as source_object,
         landed_at,
-        case
-            when detail ->> '$.metadata.uid' is null then 'missing detail.metadata.uid'
-            when changed_at is null then 'missing or unreadable detail.lastTimestamp and detail.eventTime'
-            when resource_name = '' then 'missing detail.involvedObject.name'
-        end as problem,
+        delivered_at,
+        coalesce(
+            case
+                when detail ->> '$.metadata.uid' is null then 'missing detail.metadata.uid'
+                when changed_at is null
+                    then 'missing or unreadable detail.lastTimestamp and detail.eventTime'
+                when resource_name = '' then 'missing detail.involvedObject.name'
+            end,
+            ops.change_time_problem(changed_at, delivered_at)
+        ) as problem,
         detail
     from timed
 )

@@ -14,7 +14,8 @@ final as (
         p.pushed_at,
         p.source_event_id,
         p.source_object,
-        p.landed_at
+        p.landed_at,
+        p.delivered_at
     from default_branch_pushes p, json_each(p.detail, '$.commits') c
 )
 

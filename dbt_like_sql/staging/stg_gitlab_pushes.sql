@@ -31,18 +31,22 @@ final as (
         commit_count,
         object_key as source_object,
         landed_at,
-        case
-            when event_id is null then 'missing envelope id'
-            when pushed_at is null then 'missing or unreadable envelope time'
-            when project_id is null then 'missing detail.project.id and detail.project_id'
-            when ref is null then 'missing detail.ref'
-            when default_branch is null then 'missing detail.project.default_branch'
-            when json_type(detail, '$.commits') is distinct from 'ARRAY'
-                then 'missing detail.commits'
-            when commit_ids < commit_count then 'a commit without detail.commits[].id'
-            when readable_timestamps < commit_count
-                then 'a commit without a readable detail.commits[].timestamp'
-        end as problem,
+        delivered_at,
+        coalesce(
+            case
+                when event_id is null then 'missing envelope id'
+                when pushed_at is null then 'missing or unreadable envelope time'
+                when project_id is null then 'missing detail.project.id and detail.project_id'
+                when ref is null then 'missing detail.ref'
+                when default_branch is null then 'missing detail.project.default_branch'
+                when json_type(detail, '$.commits') is distinct from 'ARRAY'
+                    then 'missing detail.commits'
+                when commit_ids < commit_count then 'a commit without detail.commits[].id'
+                when readable_timestamps < commit_count
+                    then 'a commit without a readable detail.commits[].timestamp'
+            end,
+            ops.change_time_problem(pushed_at, delivered_at)
+        ) as problem,
         detail
     from pushes
 )

@@ -43,11 +43,16 @@ final as (
         event_id as source_event_id,
         object_key as source_object,
         landed_at,
-        case
-            when detail ->> 'eventID' is null then 'missing detail.eventID'
-            when event_time is null then 'missing or unreadable detail.eventTime'
-            when fn.name = '' then 'missing or unreadable detail.requestParameters.functionName'
-        end as problem,
+        delivered_at,
+        coalesce(
+            case
+                when detail ->> 'eventID' is null then 'missing detail.eventID'
+                when event_time is null then 'missing or unreadable detail.eventTime'
+                when fn.name = ''
+                    then 'missing or unreadable detail.requestParameters.functionName'
+            end,
+            ops.change_time_problem(event_time, delivered_at)
+        ) as problem,
         detail
     from named
 )

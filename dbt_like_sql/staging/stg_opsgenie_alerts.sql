@@ -35,13 +35,21 @@ final as (
         end)) as updated_at,
         object_key as source_object,
         landed_at,
-        case
-            when alert_id is null then 'missing detail.alert.alertId'
-            when action = 'Create' and created_ms is null
-                then 'missing or unreadable detail.alert.createdAt'
-            when action = 'Close' and updated_raw is null
-                then 'missing or unreadable detail.alert.updatedAt'
-        end as problem,
+        delivered_at,
+        coalesce(
+            case
+                when alert_id is null then 'missing detail.alert.alertId'
+                when action = 'Create' and created_ms is null
+                    then 'missing or unreadable detail.alert.createdAt'
+                when action = 'Close' and updated_raw is null
+                    then 'missing or unreadable detail.alert.updatedAt'
+            end,
+            -- the time each action is read for: when the alert opened, when it closed
+            ops.change_time_problem(
+                case action when 'Create' then created_at when 'Close' then updated_at end,
+                delivered_at
+            )
+        ) as problem,
         detail
     from alerts
 )

@@ -4,6 +4,11 @@ The fast path hands whole batches to DuckDB's JSON reader; an object it cannot r
 (a truncated gzip, a malformed record, a value that is not an event) comes here, so that
 the good records in it still count and each bad stretch becomes one dead letter with its
 position. Pure: bytes in, records and damages out.
+
+Hostile records are damage too, never a stop: one larger than the record limit, or nested
+deeper than the depth limit (Python's parser recurses, so depth must be bounded here),
+is a dead letter and the reader goes on with the next record. A byte order mark before
+a record is not damage (some producers write one per record).
 """
 
 from __future__ import annotations
@@ -16,10 +21,24 @@ from dataclasses import dataclass
 
 GZIP_MAGIC = b"\x1f\x8b"
 EXCERPT_CHARS = 500
+DEFAULT_MAX_RECORD_BYTES = 16 << 20  # DuckDB's default maximum_object_size
+DEFAULT_MAX_JSON_DEPTH = 128
 _CHUNK = 1 << 20
-_WHITESPACE = re.compile(r"\s*")
+_WHITESPACE = re.compile(r"[\s\ufeff]*")  # a BOM between records is not damage
 # Where a record may start again after damage: an object opening with an envelope key.
 _RECORD_START = re.compile(r'\{\s*"(?:version|id|detail-type|source|account|time|region)"')
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one record may be: larger or deeper is a dead letter (DORA4_MAX_RECORD_BYTES,
+    DORA4_MAX_JSON_DEPTH)."""
+
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ def _broken(output: list[bytes], reason: str, data: bytes, at: int) -> tuple[byt
     return text, Damage(None, None, f"{reason} (after {len(text)} readable bytes)", tail)
 
 
-def iter_records(text: str) -> Iterator[Record | Damage]:
+def iter_records(text: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Record | Damage]:
     """Concatenated or newline-delimited JSON records, resynchronising after damage."""
     decoder = json.JSONDecoder()
     position, index, length = 0, 0, len(text)
@@ -78,34 +97,72 @@ def iter_records(text: str) -> Iterator[Record | Damage]:
             return
         try:
             value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
             resume = _next_event_start(text, position + 1, decoder)
+            reason = (
+                _too_deep(limits)
+                if isinstance(error, RecursionError)
+                else f"malformed JSON record: {error.msg}"
+            )
             yield Damage(
-                index,
-                position,
-                f"malformed JSON record: {error.msg}",
-                text[position : min(resume, position + EXCERPT_CHARS)],
+                index, position, reason, text[position : min(resume, position + EXCERPT_CHARS)]
             )
             position, index = resume, index + 1
             continue
-        if _is_event(value):
+        excerpt = text[position : min(end, position + EXCERPT_CHARS)]
+        size = _utf8_size(text, position, end, limits.max_record_bytes)
+        if size > limits.max_record_bytes:
+            yield Damage(
+                index,
+                position,
+                f"record of {size:,} bytes is larger than the limit of "
+                f"{limits.max_record_bytes:,} (DORA4_MAX_RECORD_BYTES)",
+                excerpt,
+            )
+        elif _deeper_than(value, limits.max_json_depth):
+            yield Damage(index, position, _too_deep(limits), excerpt)
+        elif _is_event(value):
             yield Record(index, position, value)
         else:
             yield Damage(
                 index,
                 position,
                 "not an EventBridge event: the record has no source and detail-type",
-                text[position : min(end, position + EXCERPT_CHARS)],
+                excerpt,
             )
         position, index = end, index + 1
 
 
-def read_object(data: bytes) -> Iterator[Record | Damage]:
+def _too_deep(limits: Limits) -> str:
+    return f"JSON nested deeper than {limits.max_json_depth} levels (DORA4_MAX_JSON_DEPTH)"
+
+
+def _utf8_size(text: str, start: int, end: int, limit: int) -> int:
+    """The record's size in UTF-8 bytes, exact wherever it could matter against `limit`."""
+    chars = end - start
+    if chars * 4 <= limit:  # surely under: a character is at most 4 bytes
+        return chars
+    return len(text[start:end].encode("utf-8", errors="replace"))
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels; iterative, so never recursing."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if level > limit:
+            return True
+        stack.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+def read_object(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Record | Damage]:
     """An object's records and damage. A gzip cut short is one dead letter, placed at the
     record the cut went through (not a second 'malformed' one for the same cause)."""
     text, cut = decompress(data)
     pending: Damage | None = None
-    for item in iter_records(text.decode("utf-8", errors="replace")):
+    for item in iter_records(text.decode("utf-8", errors="replace"), limits):
         if pending is not None:
             yield pending
         pending = item if isinstance(item, Damage) else None
@@ -129,7 +186,7 @@ def _next_event_start(text: str, start: int, decoder: json.JSONDecoder) -> int:
     for match in _RECORD_START.finditer(text, start):
         try:
             value, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if _is_event(value):
             return match.start()

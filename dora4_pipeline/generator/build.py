@@ -26,8 +26,9 @@ Output under `out_dir`:
      "lost_deployments": [same shape: only copy beyond a gzip truncation],
      "dead_letters": [{"object_key": "<key below archive/>",
                        "kind": "truncated_gzip" | "malformed_record" | "not_an_event"
-                               | "missing_field",
-                       "field": "detail.deploymentId" (missing_field only)}],
+                               | "missing_field" | "implausible_time",
+                       "field": "detail.deploymentId" (missing_field),
+                                "detail.updatedAt" (implausible_time: dated 1970)}],
      "empty_objects": ["<key>"],
      "objects", "events", "noise_events", "lookalike_events", "deployment_events",
      "duplicate_events", "invalid_events", "late_events": n,

@@ -19,6 +19,7 @@ from dora4_pipeline.generator.catalog import (
     LAMBDA_FUNCTIONS,
     Component,
 )
+from dora4_pipeline.generator.clocks import epoch_clock_deployment
 from dora4_pipeline.generator.deployments import (
     Deployment,
     deployment,
@@ -236,6 +237,9 @@ class Scenario:
         broken = missing_deployment_id(self.ctx, ECS_SERVICES[0], at("missing_field", 38))
         broken.arrival_us = at("missing_field", 40)
         out.append(broken)
+        epoch = epoch_clock_deployment(self.ctx, ECS_SERVICES[1], at("missing_field", 60))
+        epoch.arrival_us = at("missing_field", 62)
+        out.append(epoch)
         out.append(
             Planned(at("empty_object", 150), at("empty_object", 150), str, "empty", mark="empty"),
         )

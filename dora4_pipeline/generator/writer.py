@@ -25,6 +25,8 @@ from dora4_pipeline.generator.specials import SECOND, Planned
 GZIP_SHARE = 0.85  # the rest are written uncompressed (Firehose's default)
 NDJSON_SHARE = 0.2  # the rest concatenated without delimiter (Firehose's default)
 NOT_AN_EVENT = '{"hello":"world"}'
+# planted events the pipeline must dead-letter for one field: the kind and that field
+_FIELD_OF_MARK = {"missing_field": "detail.deploymentId", "implausible_time": "detail.updatedAt"}
 
 
 @dataclass
@@ -78,9 +80,9 @@ class ArchiveWriter:
         for index, p in planned:
             if p.identity and ends[index] <= readable:
                 self.survived.add(p.identity)
-            if p.mark == "missing_field":
+            if p.mark in _FIELD_OF_MARK:
                 self.dead_letters.append(
-                    {"object_key": key, "kind": "missing_field", "field": "detail.deploymentId"}
+                    {"object_key": key, "kind": p.mark, "field": _FIELD_OF_MARK[p.mark]}
                 )
         write_object(self.root, key, data)
 

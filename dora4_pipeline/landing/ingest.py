@@ -3,13 +3,17 @@
 Objects are taken in batches (bounded bytes) and handed to DuckDB's JSON reader in one
 scan per batch. An object DuckDB cannot read whole goes through the record-by-record
 reader (events/records.py), so its good records still count and its damage is kept as
-dead letters. A batch commits in one transaction: a crash lands nothing half.
+dead letters. No record stops landing: one larger or deeper than the limits (Limits) is a
+dead letter, and a record the Python reader accepts but DuckDB still refuses (a lone
+UTF-16 surrogate, say) is found by halving the object's records and dead-lettered with
+DuckDB's reason. A batch commits in one transaction: a crash lands nothing half.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,12 +23,20 @@ from pathlib import Path
 import duckdb
 
 from dora4_pipeline import sql
-from dora4_pipeline.events.firehose import delivery_hour
-from dora4_pipeline.events.records import Damage, is_gzip, read_object
+from dora4_pipeline.events.firehose import delivery_hour, delivery_time
+from dora4_pipeline.events.records import (
+    DEFAULT_LIMITS,
+    Damage,
+    Limits,
+    Record,
+    is_gzip,
+    read_object,
+)
 from dora4_pipeline.resources.archive import Archive, ArchiveObject
 
 BATCH_BYTES = 64 << 20  # compressed bytes per DuckDB scan (a few hundred MB of JSON)
 BATCH_OBJECTS = 500
+_ERROR_PLACE = re.compile(r' in file "[^"]*"|, at byte \d+ in record/value \d+')
 
 
 @dataclass
@@ -48,7 +60,8 @@ class LandingReport:
 @dataclass(frozen=True)
 class _Pending:
     obj: ArchiveObject
-    delivered: datetime
+    delivered: datetime  # the folder hour
+    delivered_at: datetime  # to the second where the file name says it
     relanding: bool
 
 
@@ -57,6 +70,7 @@ def land_days(
     conn: duckdb.DuckDBPyConnection,
     days: Iterable[date],
     log: logging.Logger,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LandingReport:
     """Lands every object delivered on these days that is not landed already (key + etag)."""
     report = LandingReport()
@@ -70,7 +84,7 @@ def land_days(
     )
     done = 0
     for batch in _batches(pending):
-        _land_batch(archive, conn, batch, report)
+        _land_batch(archive, conn, batch, report, limits)
         done += len(batch)
         log.info(
             f"landed {done}/{total} objects: {report.records:,} records, "
@@ -103,7 +117,9 @@ def _new_objects(
         elif landed.get(obj.key) == obj.etag:
             report.objects_unchanged += 1
         else:
-            pending.append(_Pending(obj, delivered, relanding=obj.key in landed))
+            pending.append(
+                _Pending(obj, delivered, delivery_time(obj.key), relanding=obj.key in landed)
+            )
     return pending
 
 
@@ -125,16 +141,18 @@ def _land_batch(
     conn: duckdb.DuckDBPyConnection,
     batch: list[_Pending],
     report: LandingReport,
+    limits: Limits,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="dora4-landing-") as work:
         paths = archive.local_paths([p.obj for p in batch], Path(work))
-        read_paths, damages = _scan(conn, paths, Path(work))
+        read_paths, damages = _scan(conn, paths, Path(work), limits)
         conn.execute(
             "create or replace temp table batch_objects (path varchar, object_key varchar, "
-            "etag varchar, size_bytes bigint, delivery_hour timestamptz, parse_path varchar)"
+            "etag varchar, size_bytes bigint, delivery_hour timestamptz, parse_path varchar, "
+            "delivered_at timestamptz)"
         )
         conn.executemany(
-            "insert into batch_objects values (?, ?, ?, ?, ?, ?)",
+            "insert into batch_objects values (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     str(read_paths[i]),
@@ -143,6 +161,7 @@ def _land_batch(
                     p.obj.size,
                     p.delivered,
                     "duckdb" if read_paths[i] == paths[i] else "python",
+                    p.delivered_at,
                 )
                 for i, p in enumerate(batch)
             ],
@@ -179,25 +198,24 @@ def _count(conn, batch, read_paths, paths, report: LandingReport) -> None:
 
 
 def _scan(
-    conn: duckdb.DuckDBPyConnection, paths: list[Path], work: Path
+    conn: duckdb.DuckDBPyConnection, paths: list[Path], work: Path, limits: Limits
 ) -> tuple[list[Path], list[tuple]]:
     """Fills temp table scan_result; returns the path each object was read from, and damages."""
     _create_scan_result(conn)
     readable = [p for p in paths if p.stat().st_size > 0]
     damaged: list[Path] = []
+    most = limits.max_record_bytes
     for compression, group in _by_compression(readable).items():
-        if group and not _try_scan(conn, group, compression):
-            damaged.extend(p for p in group if not _try_scan(conn, [p], compression))
+        if group and not _try_scan(conn, group, compression, most):
+            damaged.extend(p for p in group if not _try_scan(conn, [p], compression, most))
     damaged.extend(_paths_with_non_events(conn))
     read_paths = list(paths)
     damages: list[tuple] = []
     for path in damaged:
         conn.execute("delete from scan_result where path = ?", [str(path)])
-        clean, found = _read_record_by_record(path, work)
+        clean, found = _read_record_by_record(conn, path, work, limits)
         read_paths[paths.index(path)] = clean
         damages.extend((str(clean), d.index, d.position, d.reason, d.excerpt) for d in found)
-        if not _try_scan(conn, [clean], "none"):
-            raise RuntimeError(f"DuckDB could not read the cleaned records of {path}")
     return read_paths, damages
 
 
@@ -210,15 +228,33 @@ def _create_scan_result(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _try_scan(conn: duckdb.DuckDBPyConnection, paths: list[Path], compression: str) -> bool:
+def _try_scan(
+    conn: duckdb.DuckDBPyConnection, paths: list[Path], compression: str, max_bytes: int
+) -> bool:
+    statement = "insert into scan_result {scan}"
+    return _scan_error(conn, paths, compression, max_bytes, statement) is None
+
+
+def _scan_error(
+    conn: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    compression: str,
+    max_bytes: int,
+    statement: str,
+) -> str | None:
+    """Runs the scan inside `statement` (at `{scan}`); DuckDB's error if it cannot read."""
     try:
         conn.execute(
-            f"insert into scan_result {sql.load('landing/scan_objects')}",
-            {"paths": [str(p) for p in paths], "compression": compression},
+            statement.replace("{scan}", sql.load("landing/scan_objects")),
+            {
+                "paths": [str(p) for p in paths],
+                "compression": compression,
+                "max_record_bytes": max_bytes,
+            },
         )
-        return True
-    except duckdb.Error:
-        return False
+        return None
+    except duckdb.Error as error:
+        return _ERROR_PLACE.sub("", str(error).strip().splitlines()[0])
 
 
 def _paths_with_non_events(conn: duckdb.DuckDBPyConnection) -> list[Path]:
@@ -236,14 +272,64 @@ def _by_compression(paths: list[Path]) -> dict[str, list[Path]]:
     return groups
 
 
-def _read_record_by_record(path: Path, work: Path) -> tuple[Path, list[Damage]]:
-    """Writes the object's good records as NDJSON beside it; returns that file and the damage."""
+def _read_record_by_record(
+    conn: duckdb.DuckDBPyConnection, path: Path, work: Path, limits: Limits
+) -> tuple[Path, list[Damage]]:
+    """Writes the object's good records as NDJSON beside it, scans them into scan_result,
+    and returns that file and the damage (records DuckDB refuses included)."""
     damages: list[Damage] = []
+    records: list[Record] = []
+    for item in read_object(path.read_bytes(), limits):
+        if isinstance(item, Damage):
+            damages.append(item)
+        else:
+            records.append(item)
+    lines = [json.dumps(record.event) + "\n" for record in records]
     clean = work / f"{path.name}.records.ndjson"
-    with clean.open("w") as out:
-        for item in read_object(path.read_bytes()):
-            if isinstance(item, Damage):
-                damages.append(item)
-            else:
-                out.write(json.dumps(item.event) + "\n")
-    return clean, damages
+    # json.dumps escapes what it writes, so a line may be longer than the record was
+    longest = max((len(line) for line in lines), default=0)
+    max_bytes = max(limits.max_record_bytes, longest + 1)
+    clean.write_text("".join(lines))
+    if _try_scan(conn, [clean], "none", max_bytes):
+        return clean, damages
+    refused = _refused_lines(conn, lines, work / f"{path.name}.probe.ndjson", max_bytes)
+    damages.extend(
+        Damage(
+            records[n].index,
+            records[n].position,
+            f"DuckDB's JSON reader refuses the record: {reason}",
+            lines[n][:500],
+        )
+        for n, reason in refused.items()
+    )
+    clean.write_text("".join(line for n, line in enumerate(lines) if n not in refused))
+    if not _try_scan(conn, [clean], "none", max_bytes):
+        raise RuntimeError(f"DuckDB could not read the cleaned records of {path}")
+    return clean, sorted(damages, key=lambda d: (d.index is None, d.index or 0))
+
+
+def _refused_lines(
+    conn: duckdb.DuckDBPyConnection, lines: list[str], probe: Path, max_bytes: int
+) -> dict[int, str]:
+    """The lines DuckDB cannot read and why, found by halving: a few scans per bad line."""
+    refused: dict[int, str] = {}
+
+    def error_of(start: int, stop: int) -> str | None:
+        probe.write_text("".join(lines[start:stop]))
+        statement = "create or replace temp table scan_probe as {scan}"  # every column read
+        return _scan_error(conn, [probe], "none", max_bytes, statement)
+
+    def search(start: int, stop: int, error: str) -> None:
+        if stop - start == 1:
+            refused[start] = error
+            return
+        middle = (start + stop) // 2
+        for low, high in ((start, middle), (middle, stop)):
+            found = error_of(low, high)
+            if found is not None:
+                search(low, high, found)
+
+    whole = error_of(0, len(lines))
+    if whole is not None and lines:
+        search(0, len(lines), whole)
+    return refused

@@ -2,10 +2,15 @@
 
 `datadog/deployments_daily` sends `dora4.deployments.daily` from the daily mart;
 `datadog/weekly_keys` sends the four keys and their bands from
-marts.dora_weekly. Each reads its mart and the ledger, releases the warehouse, talks to
-Datadog (the client retries 429 and 5xx itself), then records every point it sent,
-dry-ran or failed to send. A payload whose request times out (DORA4_HTTP_READ_TIMEOUT) is
-failed like any other.
+marts.dora_weekly. Each reads its mart and the ledger, talks to Datadog (the client
+retries 429 and 5xx itself), then records every point it sent, dry-ran or failed to send,
+all under one hold of the warehouse: two overlapping runs publish one after the other, and
+the later reads the mart as the earlier left it and the ledger as the earlier wrote it.
+So Datadog ends with the mart's latest value whichever run publishes last (released
+between read and record, a run could send a week's value computed before the other run's
+days landed after the other run sent the right one). Under the `dora4_warehouse` pool the
+step holds the slot for as long anyway. A payload whose request times out
+(DORA4_HTTP_READ_TIMEOUT) is failed like any other.
 A run whose points finally fail still records the rest, then fails; the next run sends
 only what Datadog does not hold yet.
 """
@@ -95,28 +100,27 @@ def build_publish_asset(
         datadog: DatadogResource,
     ) -> dg.MaterializeResult:
         first, last = publication.days(days_of(context.partition_time_window))
-        with warehouse.connect() as conn:
+        with warehouse.connect() as conn:  # held until recorded: see the module docstring
             current, collided = current_points(
                 publication.read(conn, first, last), additive=publication.additive
             )
             prior = _ledger(conn, publication.metrics, first, last)
-        if collided:
-            context.log.warning(
-                f"{collided} groups became the same Datadog tag set (values differing only in "
-                "case or in characters Datadog replaces); "
-                + ("their counts were summed" if publication.additive else "they were left out")
+            if collided:
+                context.log.warning(
+                    f"{collided} groups became the same Datadog tag set (values differing "
+                    "only in case or in characters Datadog replaces); "
+                    + ("their counts were summed" if publication.additive else "they were left out")
+                )
+            due = due_points(
+                current,
+                prior,
+                dry_run=datadog.dry_run,
+                resend=config.resend,
+                retract=publication.additive,
             )
-        due = due_points(
-            current,
-            prior,
-            dry_run=datadog.dry_run,
-            resend=config.resend,
-            retract=publication.additive,
-        )
-        batches = payloads(series(due))
-        historical = _say_historical(context, due)
-        outcomes = _send(context, datadog, batches, due)
-        with warehouse.connect() as conn:
+            batches = payloads(series(due))
+            historical = _say_historical(context, due)
+            outcomes = _send(context, datadog, batches, due)
             _record(conn, outcomes, context.run.run_id, datadog)
         return _result(context, datadog, current, due, batches, outcomes, historical)
 

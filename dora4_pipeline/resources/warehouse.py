@@ -18,6 +18,8 @@ from dora4_pipeline import sql
 from dora4_pipeline.settings import (
     DEFAULT_CUSTOM_SOURCE,
     DEFAULT_GITLAB_SOURCES,
+    DEFAULT_MAX_CHANGE_AGE_DAYS,
+    DEFAULT_MAX_CHANGE_AHEAD_DAYS,
     DEFAULT_OPSGENIE_SOURCES,
     DEFAULT_WAREHOUSE,
     alias_rows,
@@ -41,6 +43,8 @@ class WarehouseResource(dg.ConfigurableResource):
     gitlab_sources: list[str] = list(DEFAULT_GITLAB_SOURCES)
     opsgenie_sources: list[str] = list(DEFAULT_OPSGENIE_SOURCES)
     custom_source: str = DEFAULT_CUSTOM_SOURCE
+    max_change_age_days: int = DEFAULT_MAX_CHANGE_AGE_DAYS
+    max_change_ahead_days: int = DEFAULT_MAX_CHANGE_AHEAD_DAYS
     lock_timeout_seconds: float = 900.0
 
     @contextmanager
@@ -119,7 +123,14 @@ class WarehouseResource(dg.ConfigurableResource):
         and configuration define them: every step connects, and most find nothing to do."""
         fingerprint = sql.fingerprint(
             sql.models_fingerprint(),
-            json.dumps([self.tag_aliases, self._source_rows()]),
+            json.dumps(
+                [
+                    self.tag_aliases,
+                    self._source_rows(),
+                    self.max_change_age_days,
+                    self.max_change_ahead_days,
+                ]
+            ),
         )
         try:
             prepared = conn.execute("select fingerprint from ops.prepared").fetchone()
@@ -137,7 +148,8 @@ class WarehouseResource(dg.ConfigurableResource):
         )
 
     def _sync_configuration(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Tag key aliases and webhook sources as tables: SQL models read them, bound."""
+        """Tag key aliases, webhook sources and the change-time window as tables: SQL
+        models read them, bound."""
         with sql.transaction(conn):
             conn.execute("delete from ops.tag_key_aliases")
             conn.executemany(
@@ -145,6 +157,11 @@ class WarehouseResource(dg.ConfigurableResource):
             )
             conn.execute("delete from ops.event_sources")
             conn.executemany("insert into ops.event_sources values (?, ?, ?)", self._source_rows())
+            conn.execute("delete from ops.change_time_window")
+            conn.execute(
+                "insert into ops.change_time_window values (?, ?)",
+                [self.max_change_age_days, self.max_change_ahead_days],
+            )
 
     def _source_rows(self) -> list[tuple[str, str, bool]]:
         return source_rows(self.gitlab_sources, self.opsgenie_sources, self.custom_source)
