@@ -11,7 +11,12 @@ from dora4_pipeline.generator.envelope import Time, envelope, iso_micros, iso_se
 
 EXPORTER_SOURCE = "kubernetes-event-exporter"
 EXPORTER_DETAIL_TYPE = "Kubernetes Event"
-_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
+_API_VERSIONS = {
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Pod": "v1",
+    "Rollout": "argoproj.io/v1alpha1",
+}
 # The three wordings of ScalingReplicaSet the deployment controller has used.
 WORDINGS = ("to {new}", "to {new} from {old}", "from {old} to {new}")
 
