@@ -148,3 +148,32 @@ def eks_scaling_replica_set(
         if labels is None
         else {"deployment.kubernetes.io/revision": str(revision)},
     )
+
+
+def exporter_details_template(
+    *,
+    envelope_id: str,
+    envelope_time: Time,
+    account: str,
+    region: str,
+    namespace: str,
+    message: str,
+    reason: str = "ScalingReplicaSet",
+    source: str = "cd",
+    detail_type: str = "deployment",
+) -> dict:
+    """What the exporter sends with the `details:` template of its README's only EventBridge
+    example: `{message: "{{ .Message }}", namespace: "{{ .Namespace }}", reason: "{{ .Reason }}",
+    object: "{{ .Namespace }}"}` (sic), source `cd`, detail-type `deployment`. Every value is a
+    rendered string; no uid, no count, no labels, no times."""
+    detail = {"message": message, "namespace": namespace, "reason": reason, "object": namespace}
+    return envelope(
+        event_id=envelope_id,
+        detail_type=detail_type,
+        source=source,
+        account=account,
+        time=envelope_time,
+        region=region,
+        resources=[],
+        detail=detail,
+    )
