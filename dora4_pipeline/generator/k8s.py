@@ -29,6 +29,12 @@ def scaling_message(replica_set: str, *, old: int, new: int, wording: int) -> st
     )
 
 
+def argo_scaling_message(replica_set: str, *, revision: int, old: int, new: int) -> str:
+    """Argo Rollouts >= 1.0 (utils/conditions/conditions.go, ScalingReplicaSetMessage)."""
+    direction = "up" if new > old else "down"
+    return f"Scaled {direction} ReplicaSet {replica_set} (revision {revision}) from {old} to {new}"
+
+
 def _optional(value: Time | None, render) -> str | None:
     return None if value is None else render(value)
 
@@ -69,9 +75,9 @@ def k8s_event(
         "apiVersion": _API_VERSIONS.get(involved_kind, "v1"),
         "resourceVersion": "1234",
     }
-    if labels is not None:
+    if labels:  # `omitempty` in the exporter's EnhancedObjectReference
         involved["labels"] = dict(labels)
-    if annotations is not None:
+    if annotations:
         involved["annotations"] = dict(annotations)
     involved["deleted"] = False
     first = first_timestamp if first_timestamp is not None else last_timestamp
@@ -125,8 +131,13 @@ def eks_scaling_replica_set(
     labels: dict[str, str] | None = None,
     revision: int = 7,
     deployment_uid: str | None = None,
+    annotations: dict[str, str] | None = None,
+    involved_kind: str = "Deployment",
 ) -> dict:
-    """`ScalingReplicaSet` on a Deployment: a deploy when `message` scales the old set to 0."""
+    """`ScalingReplicaSet` on a Deployment (or Argo Rollouts' Rollout): a deploy when `message`
+    scales the old set to 0 beside another set's scale-up. The exporter adds the object's
+    labels and annotations (the revision annotation only from exporters that keep
+    `kubernetes.io/` keys: resmoio's since v1.6)."""
     return k8s_event(
         envelope_id=envelope_id,
         envelope_time=envelope_time,
@@ -137,7 +148,7 @@ def eks_scaling_replica_set(
         uid=uid,
         reason="ScalingReplicaSet",
         message=message,
-        involved_kind="Deployment",
+        involved_kind=involved_kind,
         involved_name=deployment,
         involved_uid=deployment_uid or f"uid-{namespace}-{deployment}",
         last_timestamp=last_timestamp,
@@ -145,8 +156,9 @@ def eks_scaling_replica_set(
         event_time=event_time,
         labels=labels,
         annotations=None
-        if labels is None
-        else {"deployment.kubernetes.io/revision": str(revision)},
+        if labels is None and annotations is None
+        else {"deployment.kubernetes.io/revision": str(revision), **(annotations or {})},
+        component="rollouts-controller" if involved_kind == "Rollout" else "deployment-controller",
     )
 
 
