@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 from archive_helpers import write_object
+from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
 from dora4_pipeline import sql
 from dora4_pipeline.generator.k8s import exporter_details_template, k8s_event
@@ -319,3 +320,56 @@ def test_annotations_win_over_labels_with_the_same_aliases(landed):
         "from marts.fct_deployments where deployment_id = 'eks:u23:1'"
     ).fetchone()
     assert row == ("commerce", "cart", "checkout", "commerce/owned", "production")
+
+
+@pytest.fixture(scope="module")
+def landed_generated(generated, tmp_path_factory):
+    """The session's generated archive (conftest.py) landed and built, no AWS needed."""
+    days = [ARCHIVE_START + timedelta(days=i) for i in range(ARCHIVE_DAYS + 1)]
+    warehouse = WarehouseResource(path=str(tmp_path_factory.mktemp("eks") / "w.duckdb"))
+    with warehouse.connect() as conn:
+        land_days(LocalArchive(str(generated / "archive")), conn, days, logging.getLogger("test"))
+        sql.materialize_window(conn, "fct_deployments", days[0], days[-2])
+    return duckdb.connect(warehouse.path, read_only=True)
+
+
+OWNERSHIP = (
+    "component_name", "environment", "ownership_ba", "ownership_pod", "ownership_team",
+    "compliance_namespace", "git_project_id", "git_repository",
+)  # fmt: skip
+
+
+def test_generated_eks_deployments_and_their_owners_match_truth(landed_generated, truth):
+    rows = landed_generated.execute(
+        f"select deployment_id, {', '.join(OWNERSHIP)} from marts.fct_deployments "  # noqa: S608
+        "where event_source = 'eks'"
+    ).fetchall()
+    expected = {
+        d["deployment_id"]: tuple(d[c] for c in OWNERSHIP)
+        for d in truth["deployments"]
+        if d["event_source"] == "eks"
+    }
+    assert {r[0]: r[1:] for r in rows} == expected
+    repositories = {r[-1] for r in rows}
+    assert "payments/fraud-serving" in repositories, "ownership read from annotations only"
+
+
+def test_generated_scale_to_zero_are_near_misses_and_templates_dead_letters(
+    landed_generated, truth
+):
+    rows = landed_generated.execute(
+        "select deployment_id, changed_at, resource_id from staging.stg_eks_near_misses "
+        "where near_miss_kind = 'eks_scale_to_zero'"
+    ).fetchall()
+    assert truth["near_misses"]
+    assert {r[0]: (r[1], r[2]) for r in rows} == {
+        m["deployment_id"]: (datetime.fromisoformat(m["changed_at"]), m["resource_id"])
+        for m in truth["near_misses"]
+    }
+    dead = landed_generated.execute(
+        "select object_key from ops.dead_letter_events "
+        "where reason like 'kubernetes-event-exporter sent a details: template%'"
+    ).fetchall()
+    assert sorted(key for (key,) in dead) == sorted(
+        d["object_key"] for d in truth["dead_letters"] if d["kind"] == "eks_details_template"
+    )

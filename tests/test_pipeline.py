@@ -26,6 +26,7 @@ REASON_OF_KIND = {
     "malformed_record": "malformed JSON record",
     "not_an_event": "not an EventBridge event",
     "missing_field": "missing ",
+    "eks_details_template": "kubernetes-event-exporter sent a details: template",
 }
 
 
