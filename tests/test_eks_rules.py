@@ -18,9 +18,11 @@ Shapes and where they come from:
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
@@ -33,6 +35,7 @@ from dora4_pipeline.resources.warehouse import WarehouseResource
 ACCOUNT, REGION, CLUSTER = "444455556666", "eu-west-1", "eks-prod"
 DAY = date(2026, 3, 17)
 COMBINED = "(combined from similar events): "
+EXPORTER_CONFIG = Path(__file__).resolve().parent.parent / "deploy/kubernetes/exporter-config.yaml"
 
 
 def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -373,3 +376,15 @@ def test_generated_scale_to_zero_are_near_misses_and_templates_dead_letters(
     assert sorted(key for (key,) in dead) == sorted(
         d["object_key"] for d in truth["dead_letters"] if d["kind"] == "eks_details_template"
     )
+
+
+def test_the_shipped_exporter_config_sends_whole_scaling_events():
+    """deploy/kubernetes/exporter-config.yaml, read as the exporter reads it (its Config and
+    Route types: pkg/exporter/config.go, route.go, rule.go)."""
+    config = yaml.safe_load(EXPORTER_CONFIG.read_text())
+    rules = [rule for route in config["route"]["routes"] for rule in route["match"]]
+    (rule,) = [r for r in rules if r.get("reason") == "ScalingReplicaSet"]
+    (receiver,) = [r for r in config["receivers"] if r["name"] == rule["receiver"]]
+    assert "details" not in receiver["eventbridge"], "a template sends no uid, count or labels"
+    assert config["maxEventAgeSeconds"] >= 3600
+    assert not config.get("omitLookup") and config["clusterName"]
