@@ -12,7 +12,13 @@
 -- time. Identity is metadata.uid + count: one occurrence, whether the exporter sends it
 -- twice or an aggregated Event is updated (same uid, higher count).
 with scaling as (
-    select * from staging.stg_eks_scaling_events
+    select
+        *,
+        -- one arrival, for joining back after the pairing
+        concat_ws('|', source_object, source_event_id, event_uid, occurrence) as arrival_key,
+        -- hour buckets make the ±1 h pairing an equi-join (linear, not per-object quadratic)
+        cast(floor(epoch(changed_at) / 3600) as bigint) as hour_bucket
+    from staging.stg_eks_scaling_events
 ),
 
 scale_downs as (
@@ -20,34 +26,56 @@ scale_downs as (
     where is_full_event and direction = 'down' and to_replicas = 0
 ),
 
-scale_ups as (
-    select resource_id, owner_kind, replica_set, revision, changed_at
+replica_set_steps as (
+    -- each replica set's scale-ups and scale-downs to 0, in time order
+    select
+        resource_id, owner_kind, replica_set, revision, changed_at, hour_bucket,
+        direction = 'up' as is_up
     from scaling
-    where is_full_event and direction = 'up' and changed_at is not null
+    where is_full_event and changed_at is not null
+      and (direction = 'up' or (direction = 'down' and to_replicas = 0))
+),
+
+scale_ups as (
+    -- with when the same set was last scaled to 0 before, and next after
+    select * from (
+        select
+            *,
+            max(case when not is_up then changed_at end) over (
+                partition by resource_id, owner_kind, replica_set order by changed_at
+                rows between unbounded preceding and 1 preceding
+            ) as zero_before,
+            min(case when not is_up then changed_at end) over (
+                partition by resource_id, owner_kind, replica_set order by changed_at
+                rows between 1 following and unbounded following
+            ) as zero_after
+        from replica_set_steps
+    )
+    where is_up
+),
+
+live_partners as (
+    -- another set scaled up within an hour, and not scaled to 0 between its scale-up and
+    -- this scale-down (hour buckets make the ±1 h test an equi-join)
+    select distinct d.arrival_key
+    from scale_downs d,
+        unnest([d.hour_bucket - 1, d.hour_bucket, d.hour_bucket + 1]) as b(bucket)
+    join scale_ups u
+      on u.resource_id = d.resource_id
+     and u.owner_kind = d.owner_kind
+     and u.hour_bucket = b.bucket
+    where u.replica_set <> d.replica_set
+      and (u.revision is null or d.revision is null or u.revision > d.revision)
+      and u.changed_at between d.changed_at - interval 1 hour and d.changed_at + interval 1 hour
+      and (
+          (u.changed_at <= d.changed_at and (u.zero_after is null or u.zero_after >= d.changed_at))
+          or (u.changed_at > d.changed_at and (u.zero_before is null or u.zero_before <= d.changed_at))
+      )
 ),
 
 rollouts as (
-    select d.*
-    from scale_downs d
-    where exists (
-        select 1
-        from scale_ups u
-        where u.resource_id = d.resource_id
-          and u.owner_kind = d.owner_kind
-          and u.replica_set <> d.replica_set
-          and (u.revision is null or d.revision is null or u.revision > d.revision)
-          and u.changed_at between d.changed_at - interval 1 hour and d.changed_at + interval 1 hour
-          -- the other set is still live: not scaled to 0 between its scale-up and this
-          and not exists (
-              select 1
-              from scale_downs z
-              where z.resource_id = u.resource_id
-                and z.owner_kind = u.owner_kind
-                and z.replica_set = u.replica_set
-                and z.changed_at > least(u.changed_at, d.changed_at)
-                and z.changed_at < greatest(u.changed_at, d.changed_at)
-          )
-    )
+    select * from scale_downs
+    where arrival_key in (select arrival_key from live_partners)
 ),
 
 unusable as (
