@@ -45,7 +45,8 @@ select
           and json_exists(detail, '$.involvedObject')
           and regexp_matches(
               detail ->> 'message',
-              '^Scaled down replica set \\S+ (to 0( from \\d+)?|from \\d+ to 0)$'
+              '^(\\(combined from similar events\\): )?Scaled down (replica set|ReplicaSet) \\S+ '
+              || '(\\(revision \\d+\\) )?(to 0( from \\d+)?|from \\d+ to 0)$'
           )
     ) as eks
 from records

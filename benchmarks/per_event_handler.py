@@ -20,7 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 _WHITESPACE = re.compile(r"\s*")
-_SCALED_TO_ZERO = re.compile(r"^Scaled down replica set \S+ (to 0( from \d+)?|from \d+ to 0)$")
+_SCALED_TO_ZERO = re.compile(
+    r"^(?:\(combined from similar events\): )?Scaled down (?:replica set|ReplicaSet) \S+ "
+    r"(?:\(revision \d+\) )?(?:to 0(?: from \d+)?|from \d+ to 0)$"
+)
 _FUNCTION = re.compile(
     r"^(?:arn:(aws[a-z-]*):lambda:([a-z0-9-]+):)?(?:(\d{12}):)?(?:function:)?"
     r"([A-Za-z0-9_-]+)(?::[A-Za-z0-9$_-]+)?$"

@@ -196,7 +196,10 @@ def bench_size(out: Path, events: int, repeat: int) -> dict:
     """The three measurements back to back (interleaved over rounds), then the rerun."""
     folder = ensure_day(out, events)
     truth = json.loads((folder / "truth.json").read_text())
-    signal_events = truth["deployment_events"] + truth["duplicate_events"]
+    # every scale-down to 0 is a signal event to the floor, scale-to-zero near misses too
+    signal_events = (
+        truth["deployment_events"] + truth["duplicate_events"] + len(truth.get("near_misses", []))
+    )
     archive, tags = str(folder / "archive"), str(folder / "tags.json")
     rounds = []
     for index in range(repeat):

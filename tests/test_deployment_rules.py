@@ -136,7 +136,14 @@ def landed(tmp_path):
             eks_event(
                 "env-eks-d", "uid-d", down(2), None, event_time="2026-03-17T10:13:14.123456Z"
             ),
-            eks_event("env-eks-up", "uid-e", down(1, old=0, new=3), at(10, 14)),
+            # the new replica set's scale-up: not a deployment itself, but what makes the
+            # scale-downs to 0 above a rollout's last step (stg_eks_deployments)
+            eks_event(
+                "env-eks-up",
+                "uid-e",
+                scaling_message("cart-api-7d4b9c8f6a", old=0, new=3, wording=1),
+                at(10, 14),
+            ),
             eks_event("env-eks-to1", "uid-f", down(1, new=1), at(10, 15)),
             eks_event("env-eks-to1b", "uid-g", down(2, new=1), at(10, 16)),
         ],

@@ -149,13 +149,23 @@ def at(hour: int, minute: int = 0) -> datetime:
     return datetime(DAY.year, DAY.month, DAY.day, hour, minute, tzinfo=UTC)
 
 
-def cart_deploy(uid: str, when: datetime) -> dict:
-    return eks_scaling_replica_set(
-        envelope_id=f"env-{uid}", envelope_time=when + timedelta(seconds=3), account=ACCOUNT,
-        region=REGION, cluster_name="eks-prod", namespace="checkout", deployment="cart-api",
-        uid=uid, message=scaling_message("cart-api-5f9c7d6b8d", old=3, new=0, wording=0),
-        last_timestamp=when, labels=CART_LABELS,
-    )  # fmt: skip
+def cart_deploy(uid: str, when: datetime) -> list[dict]:
+    """A rollout of cart-api at `when`: the new replica set's scale-up a minute before, then
+    the old set's scale-down to 0 (the deployment, `eks:<uid>:1`)."""
+
+    def scaling(event_uid: str, replica_set: str, old: int, new: int, moment: datetime) -> dict:
+        return eks_scaling_replica_set(
+            envelope_id=f"env-{event_uid}", envelope_time=moment + timedelta(seconds=3),
+            account=ACCOUNT, region=REGION, cluster_name="eks-prod", namespace="checkout",
+            deployment="cart-api", uid=event_uid,
+            message=scaling_message(replica_set, old=old, new=new, wording=0),
+            last_timestamp=moment, labels=CART_LABELS,
+        )  # fmt: skip
+
+    return [
+        scaling(f"{uid}-up", f"cart-api-new-{uid}", 0, 3, when - timedelta(minutes=1)),
+        scaling(uid, f"cart-api-old-{uid}", 3, 0, when),
+    ]
 
 
 def push(envelope_id: str, when: datetime, commits: list[tuple[str, datetime]], **kw) -> dict:
@@ -200,9 +210,9 @@ def hand_built(tmp_path):
     nameless = alert("og-bad", "Create", "x", at(11))
     del nameless["detail"]["alert"]["alertId"]
     events = [
-        cart_deploy("uid-1", at(10)),
-        cart_deploy("uid-2", at(12)),
-        cart_deploy("uid-3", at(14)),
+        *cart_deploy("uid-1", at(10)),
+        *cart_deploy("uid-2", at(12)),
+        *cart_deploy("uid-3", at(14)),
         first_push,
         first_push,  # the same push event delivered twice
         push("push-2", at(11), [("c2", at(10, 50))], ref="refs/heads/feature/x"),
@@ -288,7 +298,7 @@ def test_webhooks_under_configured_sources_are_read_and_the_defaults_then_ignore
     acme_alert = alert("og-acme", "Create", "acme", at(12))
     acme_alert["source"] = "com.acme.opsgenie"
     default_push = push("push-default", at(9), [("c-default", at(8))])
-    events = [cart_deploy("uid-1", at(10)), acme_push, acme_alert, default_push]
+    events = [*cart_deploy("uid-1", at(10)), acme_push, acme_alert, default_push]
     write_object(root, at(16), events, name="acme")
     warehouse = WarehouseResource(
         path=str(tmp_path / "w.duckdb"),

@@ -1,7 +1,8 @@
 """The generator's archive agrees with its truth when read independently of the pipeline.
 
 The reader below is deliberately separate from dora4_pipeline's own: stdlib only, the
-CONTRACT's three rules, so a generator bug cannot hide behind a shared pipeline bug.
+CONTRACT's three rules (EKS: a scale-down to 0 beside another replica set's scale-up,
+docs/sources-kubernetes.md), so a generator bug cannot hide behind a shared pipeline bug.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ KEY = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     r"(\.gz)?$"
 )
-SCALED_DOWN_TO_ZERO = re.compile(
-    r"^Scaled down replica set \S+ (to 0|to 0 from \d+|from \d+ to 0)$"
+SCALING = re.compile(
+    r"^(?:\(combined from similar events\): )?Scaled (up|down) (?:replica set|ReplicaSet) (\S+)"
+    r"(?: \(revision (\d+)\))? (?:to (\d+)(?: from \d+)?|from \d+ to (\d+))$"
 )
 
 
@@ -75,20 +77,65 @@ def deployment(event: dict) -> tuple[str, datetime] | None:
         and detail.get("deploymentId")
     ):
         return f"ecs:{detail['deploymentId']}", parse_time(detail["updatedAt"])
-    if (
-        "involvedObject" in detail
-        and detail.get("reason") == "ScalingReplicaSet"
-        and SCALED_DOWN_TO_ZERO.match(detail.get("message", ""))
-    ):
-        changed = detail.get("lastTimestamp") or detail.get("eventTime")
-        identity = f"eks:{detail['metadata']['uid']}:{detail['count']}"
-        return identity, parse_time(changed)
     return None
 
 
 def plausible(changed: datetime, delivered: datetime) -> bool:
     """The README's window: at most 7 days before delivery, 1 day (and an hour) after."""
     return delivered - timedelta(days=7) <= changed < delivered + timedelta(days=1, hours=1)
+
+
+def eks_scaling(event: dict) -> dict | None:
+    """A ScalingReplicaSet event of the exporter's whole-event shape, its message read."""
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or "involvedObject" not in detail:
+        return None
+    match = (
+        SCALING.match(detail.get("message", ""))
+        if detail.get("reason") == "ScalingReplicaSet"
+        else None
+    )
+    if not match:
+        return None
+    involved = detail["involvedObject"]
+    return {
+        "identity": f"eks:{detail['metadata']['uid']}:{detail['count']}",
+        "at": parse_time(detail.get("lastTimestamp") or detail.get("eventTime")),
+        "owner": (detail["clusterName"], involved["namespace"], involved["kind"], involved["name"]),
+        "up": match[1] == "up",
+        "combined": detail["message"].startswith("(combined from similar events): "),
+        "replica_set": match[2],
+        "revision": int(match[3]) if match[3] else None,
+        "to": int(match[4] or match[5]),
+    }
+
+
+def eks_rollouts(scalings: list[dict]) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """(counted, scale-to-zero): a scale-down to 0 counts when another replica set of the
+    same object was scaled up within an hour and not scaled to 0 in between (Argo: with
+    a higher revision)."""
+    downs = [s for s in scalings if not s["up"] and s["to"] == 0]
+
+    def live_partner(up: dict, down: dict) -> bool:
+        first, last = sorted((up["at"], down["at"]))
+        return (
+            up["up"]
+            and up["owner"] == down["owner"]
+            and up["replica_set"] != down["replica_set"]
+            and (None in (up["revision"], down["revision"]) or up["revision"] > down["revision"])
+            and abs(up["at"] - down["at"]) <= timedelta(hours=1)
+            and not any(
+                z["owner"] == up["owner"] and z["replica_set"] == up["replica_set"]
+                and first < z["at"] < last
+                for z in downs
+            )
+        )  # fmt: skip
+
+    counted, zero = {}, {}
+    for down in downs:
+        target = counted if any(live_partner(s, down) for s in scalings) else zero
+        target.setdefault(down["identity"], down["at"])
+    return counted, zero
 
 
 def archive_objects(root: Path):
@@ -107,6 +154,7 @@ def test_an_independent_reader_finds_exactly_the_truth(generated):
     out, summary, truth = generated
     found: dict[str, datetime] = {}
     envelopes: dict[str, Counter] = {}  # deployment_id -> envelope id -> copies
+    scalings: list[dict] = []
     for key, data in archive_objects(out / "archive"):
         delivered = datetime.strptime(key[:13], "%Y/%m/%d/%H").replace(tzinfo=UTC)
         for value in read_values(read_text(data)):
@@ -115,6 +163,20 @@ def test_an_independent_reader_finds_exactly_the_truth(generated):
                     continue
                 found.setdefault(*hit)
                 envelopes.setdefault(hit[0], Counter())[value["id"]] += 1
+            elif isinstance(value, dict) and (scaling := eks_scaling(value)):
+                scalings.append(scaling)
+                envelopes.setdefault(scaling["identity"], Counter())[value["id"]] += 1
+    counted, scaled_to_zero = eks_rollouts(scalings)
+    found.update(counted)
+    assert scaled_to_zero == {
+        row["deployment_id"]: parse_time(row["changed_at"]) for row in truth["near_misses"]
+    }
+    assert scaled_to_zero, "the generator makes scale-to-zero episodes"
+    # the variants are there: aggregated occurrences of one Event, Argo Rollouts
+    combined = Counter(s["identity"].rsplit(":", 1)[0] for s in scalings if s["combined"])
+    assert any(s["combined"] and s["identity"] in counted for s in scalings)
+    assert max(combined.values()) >= 2, "an aggregated Event updated with a rising count"
+    assert any(s["owner"][2] == "Rollout" and s["identity"] in counted for s in scalings)
     per_day = {day: Counter() for day in truth["deployments_per_day"]}
     for identity, changed in found.items():
         per_day[changed.date().isoformat()][identity.split(":")[0]] += 1
@@ -133,6 +195,8 @@ def test_an_independent_reader_finds_exactly_the_truth(generated):
     assert any(len(ids) > 1 for key, ids in envelopes.items() if key.startswith("eks:"))
     assert truth["lost_deployments"] and summary["deployments"] == len(truth["deployments"])
     assert sorted(d["kind"] for d in truth["dead_letters"]) == [
+        "eks_details_template",
+        "eks_details_template",
         "implausible_time",
         "malformed_record",
         "missing_field",

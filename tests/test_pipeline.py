@@ -27,6 +27,7 @@ REASON_OF_KIND = {
     "not_an_event": "not an EventBridge event",
     "missing_field": "missing ",
     "implausible_time": "change time 1970-01-01T00:00:00Z is more than 7 days before",
+    "eks_details_template": "kubernetes-event-exporter sent a details: template",
 }
 
 

@@ -42,7 +42,8 @@ classified as (
         coalesce(
             (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
-            or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
+            -- Kubernetes: the whole event, or the flat map of an exporter `details:` template
+            or detail ->> 'reason' = 'ScalingReplicaSet'
             -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
             -- alert webhooks, under their configured sources (ops.event_sources), and the custom events
             or (

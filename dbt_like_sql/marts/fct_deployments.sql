@@ -3,7 +3,9 @@
 -- first arrival: the earliest delivered (Firehose's time), then the object key, so the
 -- trace is the same whichever run landed which copy first. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
 -- the deployment's day (the latest snapshot on or before it, else the first one taken);
--- EKS takes the Kubernetes labels carried by the event. Missing values are 'unassigned'.
+-- EKS takes the labels and annotations of the involved object carried by the event (same
+-- keys and aliases; an annotation wins over a label, as values such as group/repo can only be
+-- annotations). Missing values are 'unassigned'.
 with deployment_events as (
     select * from staging.stg_deployment_events
     where problem is null
@@ -45,20 +47,31 @@ aws_tags as (
       on t.snapshot_day = w.snapshot_day and t.resource_arn = d.resource_id
 ),
 
-kubernetes_labels as (
-    select deployment_id, labels as tags
+kubernetes_metadata as (
+    select deployment_id, annotations as tags, 0 as source_rank
+    from in_window
+    where event_source = 'eks' and json_type(annotations) = 'OBJECT'
+    union all
+    select deployment_id, labels as tags, 1 as source_rank
     from in_window
     where event_source = 'eks' and json_type(labels) = 'OBJECT'
 ),
 
 tag_pairs as (
-    select o.deployment_id, kv.key as tag_key, kv.value ->> '$' as tag_value
-    from (select * from aws_tags union all select * from kubernetes_labels) o,
+    select o.deployment_id, o.source_rank, kv.key as tag_key, kv.value ->> '$' as tag_value
+    from (
+        select deployment_id, tags, 0 as source_rank from aws_tags
+        union all
+        select deployment_id, tags, source_rank from kubernetes_metadata
+    ) o,
         json_each(o.tags) kv
 ),
 
 schema_values as (
-    select p.deployment_id, a.canonical, arg_min(p.tag_value, a.priority) as tag_value
+    select
+        p.deployment_id,
+        a.canonical,
+        arg_min(p.tag_value, p.source_rank * 1000 + a.priority) as tag_value
     from tag_pairs p
     join ops.tag_key_aliases a on a.alias = p.tag_key
     where nullif(trim(p.tag_value), '') is not null

@@ -24,9 +24,12 @@ Output under `out_dir`:
                       "git_repository": value or "unassigned"}, ...],
      "deployments_per_day": {"YYYY-MM-DD": {"lambda": n, "ecs": n, "eks": n}},
      "lost_deployments": [same shape: only copy beyond a gzip truncation],
+     "near_misses": [{"near_miss_kind": "eks_scale_to_zero", "deployment_id": "eks:<uid>:<count>",
+                      "changed_at", "day", "resource_id"}]  (eks_episodes.py; survivors only),
      "dead_letters": [{"object_key": "<key below archive/>",
                        "kind": "truncated_gzip" | "malformed_record" | "not_an_event"
-                               | "missing_field" | "implausible_time",
+                               | "missing_field" | "implausible_time"
+                               | "eks_details_template",
                        "field": "detail.deploymentId" (missing_field),
                                 "detail.updatedAt" (implausible_time: dated 1970)}],
      "empty_objects": ["<key>"],
@@ -225,6 +228,9 @@ def _truth(params: dict, scenario: Scenario, writer: ArchiveWriter, start: date,
         "deployments": counted,
         "deployments_per_day": per_day,
         "lost_deployments": lost,
+        "near_misses": [
+            r for r in scenario.eks.near_misses if r["deployment_id"] in writer.survived
+        ],
         "dead_letters": writer.dead_letters,
         "empty_objects": writer.empty_objects,
         "objects": stats.objects,

@@ -1,7 +1,10 @@
 """The fictional organisation: who owns which Lambda function, ECS service and EKS deployment.
 
 Lambda and ECS ownership lives only in AWS tags (written to tags.json, as the Tagging API
-would answer); EKS ownership travels as Kubernetes labels inside each exporter event.
+would answer); EKS ownership travels as Kubernetes labels and annotations of the Deployment
+inside each exporter event (label values cannot hold `/`, so Git.Repository is always an
+annotation; one team keeps everything in annotations, one has a stale label that its
+annotation overrides).
 The awkward cases are deliberate: untagged resources, a partial tag set, a deployment
 without labels, a lowercase label alias, the pre-2021 short ECS service ARN.
 """
@@ -44,6 +47,8 @@ class Component:
     tags: dict[str, str] | None  # None: untagged (Lambda/ECS) or no labels (EKS)
     cluster: str | None = None  # ECS cluster (None: short ARN) or EKS cluster
     namespace: str | None = None  # EKS only
+    annotation_keys: tuple[str, ...] = ()  # EKS: tag keys set as annotations, not labels
+    stale_labels: dict[str, str] | None = None  # EKS: labels an annotation overrides
 
     def resource_id(self, account: str, region: str) -> str:
         """The id truth and the pipeline key a deployment by (unqualified ARN for Lambda)."""
@@ -54,6 +59,15 @@ class Component:
                 service=self.name, account=account, region=region, cluster=self.cluster
             )
         return f"{self.cluster}/{self.namespace}/{self.name}"
+
+    def k8s_metadata(self) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+        """(labels, annotations) of an EKS Deployment; (None, None) without metadata."""
+        if self.tags is None:
+            return None, None
+        labels = {k: v for k, v in self.tags.items() if k not in self.annotation_keys}
+        labels.update(self.stale_labels or {})
+        annotations = {k: self.tags[k] for k in self.annotation_keys if k in self.tags}
+        return labels, annotations
 
     def ownership(self) -> dict[str, str]:
         """Truth's component and ownership columns, `unassigned` where a tag is missing."""
@@ -104,6 +118,13 @@ _EKS_CLUSTERS = {"prod": "eks-prod-eu-west-1", "stg": "eks-staging-eu-west-1"}
 _COMPLIANCE = {"payments": "pci", "commerce": "commerce", "logistics": "logistics"}
 # parcel-tracker's pod label uses the lowercase alias, as some teams' manifests do.
 _LOWERCASE_POD_LABEL = {"parcel-tracker"}
+# EKS ownership in annotations: Git.Repository everywhere (a label value cannot hold `/`);
+# fraud-model keeps every key there; shipping-quotes has a stale team label.
+_ANNOTATION_KEYS = {
+    "fraud-model": (*TAG_KEYS,),
+    "shipping-quotes": ("Git.Repository", "Ownership.Team"),
+}
+_STALE_LABELS = {"shipping-quotes": {"Ownership.Team": "shipping-legacy"}}
 
 
 def _component(line: str) -> Component:
@@ -126,7 +147,15 @@ def _component(line: str) -> Component:
             tags["ownership.pod"] = tags.pop("Ownership.Pod")
     if kind == "eks":
         alias, namespace = where.split("/")
-        return Component(_KINDS[kind], name, tags, _EKS_CLUSTERS[alias], namespace)
+        return Component(
+            _KINDS[kind],
+            name,
+            tags,
+            _EKS_CLUSTERS[alias],
+            namespace,
+            _ANNOTATION_KEYS.get(name, ("Git.Repository",)) if tags else (),
+            _STALE_LABELS.get(name),
+        )
     cluster = None if where == "-" else where.replace("-stg", "-staging")
     return Component(_KINDS[kind], name, tags, cluster)
 

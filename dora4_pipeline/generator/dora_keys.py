@@ -222,7 +222,9 @@ class DoraKeys:
             for row in self.scenario.truth.values()
             if datetime.fromisoformat(row["deployed_at"]) <= created
         }
-        component = next(c for c in _ALERT_COMPONENTS if c not in deployed)
+        component = next((c for c in _ALERT_COMPONENTS if c not in deployed), None)
+        if component is None:  # a day so busy that every component deployed in minutes
+            return []
         return self._alert(created_us, "P1", component, 0, True)
 
     def _alert(

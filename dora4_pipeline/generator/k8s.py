@@ -11,7 +11,12 @@ from dora4_pipeline.generator.envelope import Time, envelope, iso_micros, iso_se
 
 EXPORTER_SOURCE = "kubernetes-event-exporter"
 EXPORTER_DETAIL_TYPE = "Kubernetes Event"
-_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "Pod": "v1"}
+_API_VERSIONS = {
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Pod": "v1",
+    "Rollout": "argoproj.io/v1alpha1",
+}
 # The three wordings of ScalingReplicaSet the deployment controller has used.
 WORDINGS = ("to {new}", "to {new} from {old}", "from {old} to {new}")
 
@@ -22,6 +27,12 @@ def scaling_message(replica_set: str, *, old: int, new: int, wording: int) -> st
     return f"Scaled {direction} replica set {replica_set} " + WORDINGS[wording].format(
         old=old, new=new
     )
+
+
+def argo_scaling_message(replica_set: str, *, revision: int, old: int, new: int) -> str:
+    """Argo Rollouts >= 1.0 (utils/conditions/conditions.go, ScalingReplicaSetMessage)."""
+    direction = "up" if new > old else "down"
+    return f"Scaled {direction} ReplicaSet {replica_set} (revision {revision}) from {old} to {new}"
 
 
 def _optional(value: Time | None, render) -> str | None:
@@ -64,9 +75,9 @@ def k8s_event(
         "apiVersion": _API_VERSIONS.get(involved_kind, "v1"),
         "resourceVersion": "1234",
     }
-    if labels is not None:
+    if labels:  # `omitempty` in the exporter's EnhancedObjectReference
         involved["labels"] = dict(labels)
-    if annotations is not None:
+    if annotations:
         involved["annotations"] = dict(annotations)
     involved["deleted"] = False
     first = first_timestamp if first_timestamp is not None else last_timestamp
@@ -120,8 +131,13 @@ def eks_scaling_replica_set(
     labels: dict[str, str] | None = None,
     revision: int = 7,
     deployment_uid: str | None = None,
+    annotations: dict[str, str] | None = None,
+    involved_kind: str = "Deployment",
 ) -> dict:
-    """`ScalingReplicaSet` on a Deployment: a deploy when `message` scales the old set to 0."""
+    """`ScalingReplicaSet` on a Deployment (or Argo Rollouts' Rollout): a deploy when `message`
+    scales the old set to 0 beside another set's scale-up. The exporter adds the object's
+    labels and annotations (the revision annotation only from exporters that keep
+    `kubernetes.io/` keys: resmoio's since v1.6)."""
     return k8s_event(
         envelope_id=envelope_id,
         envelope_time=envelope_time,
@@ -132,7 +148,7 @@ def eks_scaling_replica_set(
         uid=uid,
         reason="ScalingReplicaSet",
         message=message,
-        involved_kind="Deployment",
+        involved_kind=involved_kind,
         involved_name=deployment,
         involved_uid=deployment_uid or f"uid-{namespace}-{deployment}",
         last_timestamp=last_timestamp,
@@ -140,6 +156,36 @@ def eks_scaling_replica_set(
         event_time=event_time,
         labels=labels,
         annotations=None
-        if labels is None
-        else {"deployment.kubernetes.io/revision": str(revision)},
+        if labels is None and annotations is None
+        else {"deployment.kubernetes.io/revision": str(revision), **(annotations or {})},
+        component="rollouts-controller" if involved_kind == "Rollout" else "deployment-controller",
+    )
+
+
+def exporter_details_template(
+    *,
+    envelope_id: str,
+    envelope_time: Time,
+    account: str,
+    region: str,
+    namespace: str,
+    message: str,
+    reason: str = "ScalingReplicaSet",
+    source: str = "cd",
+    detail_type: str = "deployment",
+) -> dict:
+    """What the exporter sends with the `details:` template of its README's only EventBridge
+    example: `{message: "{{ .Message }}", namespace: "{{ .Namespace }}", reason: "{{ .Reason }}",
+    object: "{{ .Namespace }}"}` (sic), source `cd`, detail-type `deployment`. Every value is a
+    rendered string; no uid, no count, no labels, no times."""
+    detail = {"message": message, "namespace": namespace, "reason": reason, "object": namespace}
+    return envelope(
+        event_id=envelope_id,
+        detail_type=detail_type,
+        source=source,
+        account=account,
+        time=envelope_time,
+        region=region,
+        resources=[],
+        detail=detail,
     )

@@ -26,6 +26,7 @@ from dora4_pipeline.generator.deployments import (
     missing_deployment_id,
     resend,
 )
+from dora4_pipeline.generator.eks_episodes import EksEpisodes
 from dora4_pipeline.generator.firehose import BUFFER_SECONDS, EPOCH
 from dora4_pipeline.generator.lookalikes import LOOKALIKES, lookalike
 from dora4_pipeline.generator.noise import NoiseMaker
@@ -112,13 +113,14 @@ class Scenario:
         self.noise = NoiseMaker(account=account, region=region, rng=rng)
         self.truth: dict[str, dict] = {}  # deployment_id -> row, every one planned
         self.made: list[Deployment] = []  # every deployment planned, for dora_keys.py
+        self.eks = EksEpisodes(self.ctx)  # rollouts' scale-ups, scale-to-zero, templates
 
     def plan_day(self, day_index: int) -> list[Planned]:
         day_us = self.start_us + day_index * DAY
         planned = self._deployments(day_us) + self._lookalikes(day_us) + self._late_noise(day_us)
         if self.corrupt and day_index == 0:
             planned += self._damage(day_us)
-        return planned
+        return planned + self.eks.plan_day(day_us, self.truth, self.corrupt)
 
     # deployments ---------------------------------------------------------------------
     def _deployments(self, day_us: int) -> list[Planned]:
@@ -155,7 +157,7 @@ class Scenario:
 
     def _deployment(self, component: Component, change_us: int, index: int) -> Deployment:
         delay = SECOND * self.ctx.rng.randrange(1, 9)
-        made = deployment(self.ctx, component, change_us, index, delay)
+        made = self.eks.rollout(deployment(self.ctx, component, change_us, index, delay))
         self.truth[made.planned.identity] = made.truth
         self.made.append(made)
         return made

@@ -84,7 +84,9 @@ def lambda_kwargs(ctx: Context, component: Component, change_us: int, index: int
 def eks_kwargs(
     ctx: Context, component: Component, envelope_us: int, change_us: int, message: str, **extra
 ) -> dict:
-    """Arguments of `eks_scaling_replica_set` for `component` (labels from the catalog)."""
+    """Arguments of `eks_scaling_replica_set` for `component` (labels, annotations from the
+    catalog)."""
+    labels, annotations = component.k8s_metadata()
     return dict(
         envelope_id=ctx.uuid(),
         envelope_time=at(envelope_us),
@@ -96,7 +98,8 @@ def eks_kwargs(
         uid=ctx.uuid(),
         message=message,
         last_timestamp=at(change_us),
-        labels=component.tags,
+        labels=labels,
+        annotations=annotations,
         revision=ctx.rng.randrange(2, 60),
         **extra,
     )

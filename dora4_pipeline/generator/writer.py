@@ -84,6 +84,8 @@ class ArchiveWriter:
                 self.dead_letters.append(
                     {"object_key": key, "kind": p.mark, "field": _FIELD_OF_MARK[p.mark]}
                 )
+            if p.mark == "eks_details_template" and ends[index] <= readable:
+                self.dead_letters.append({"object_key": key, "kind": p.mark})
         write_object(self.root, key, data)
 
     def write_empty(self, arrival_us: int) -> None:

@@ -28,7 +28,8 @@ def build_deployments_asset(
         kinds={"duckdb"},
         description=(
             "One row per successful deployment (Lambda UpdateFunctionCode, ECS "
-            "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0), "
+            "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0 beside "
+            "another replica set's scale-up), "
             "partitioned by the change's own UTC day, duplicates collapsed, with ownership. "
             "Also written as Parquet per day (DORA4_PARQUET_URI)."
         ),
