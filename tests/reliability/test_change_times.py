@@ -66,7 +66,11 @@ def ecs_at(deployment_id: str, name: str, when: datetime) -> dict:
     )
 
 
-def eks_at(uid: str, when: datetime) -> dict:
+def eks_at(
+    uid: str, when: datetime, replica_set: str = "cart-api-5f9c7d6b8d", up: bool = False
+) -> dict:
+    """The old replica set's scale-down to 0 (or, `up`, the new one's scale-up): a rollout
+    needs both (docs/sources-kubernetes.md)."""
     return eks_scaling_replica_set(
         envelope_id=f"env-{uid}",
         envelope_time=DELIVERED,
@@ -76,7 +80,7 @@ def eks_at(uid: str, when: datetime) -> dict:
         namespace="checkout",
         deployment="cart-api",
         uid=uid,
-        message=scaling_message("cart-api-5f9c7d6b8d", old=3, new=0, wording=2),
+        message=scaling_message(replica_set, old=0 if up else 3, new=3 if up else 0, wording=2),
         last_timestamp=when,
         labels={},
     )
@@ -94,6 +98,8 @@ EVENTS = [
     lambda_at("ct-3-days-late", DELIVERED - timedelta(days=3)),
     ecs_at("ecs-svc/fast-clock", "SERVICE_DEPLOYMENT_COMPLETED", DELIVERED + timedelta(minutes=80)),
     eks_at("uid-on-time", DELIVERED - timedelta(minutes=1)),
+    eks_at("uid-on-time-up", DELIVERED - timedelta(minutes=3), "cart-api-7d4b9c8f6", up=True),
+    eks_at("uid-2100-up", Y2100 - timedelta(minutes=2), "cart-api-7d4b9c8f6", up=True),
 ]
 
 
