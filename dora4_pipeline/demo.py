@@ -11,6 +11,7 @@ import duckdb
 
 from dora4_pipeline.generator import generate
 from dora4_pipeline.report import (
+    SOURCES,
     deployments_by_day_and_source,
     frequency_report,
     keys_report,
@@ -51,8 +52,8 @@ def _against_truth(settings: Settings, last: date) -> str:
         found = deployments_by_day_and_source(conn, DEMO_START, last)
     wrong = [
         str(day)
-        for day, lambda_, ecs, eks, _ in found
-        if truth.get(day.isoformat(), {}) != {"lambda": lambda_, "ecs": ecs, "eks": eks}
+        for day, *per_source, _ in found
+        if truth.get(day.isoformat(), {}) != dict(zip(SOURCES, per_source, strict=True))
     ]
     if wrong:
         return f"MISMATCH with the generator's truth on {', '.join(wrong)}"

@@ -2,7 +2,9 @@
 -- Duplicates (the same event delivered twice, the exporter re-sending) collapse to the
 -- first arrival. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
 -- the deployment's day (the latest snapshot on or before it, else the first one taken);
--- EKS takes the Kubernetes labels carried by the event. Missing values are 'unassigned'.
+-- EKS takes the Kubernetes labels carried by the event. A custom deployment takes the
+-- component, environment and tags its event carries and, for the keys those lack, the
+-- snapshot's tags of its `resource` ARN. Missing values are 'unassigned'.
 with deployment_events as (
     select * from staging.stg_deployment_events
     where problem is null
@@ -34,6 +36,7 @@ with_snapshot_day as (
         ) as snapshot_day
     from in_window d
     where d.event_source in ('lambda', 'ecs')
+       or (d.event_source = 'custom' and starts_with(d.resource_id, 'arn:'))
 ),
 
 aws_tags as (
@@ -47,17 +50,22 @@ aws_tags as (
 kubernetes_labels as (
     select deployment_id, labels as tags
     from in_window
-    where event_source = 'eks' and json_type(labels) = 'OBJECT'
+    where event_source in ('eks', 'custom') and json_type(labels) = 'OBJECT'
 ),
 
 tag_pairs as (
-    select o.deployment_id, kv.key as tag_key, kv.value ->> '$' as tag_value
-    from (select * from aws_tags union all select * from kubernetes_labels) o,
+    -- the event's own values (rank 0) win over its resource's AWS tags (rank 1)
+    select o.deployment_id, o.rank, kv.key as tag_key, kv.value ->> '$' as tag_value
+    from (
+        select *, 1 as rank from aws_tags
+        union all
+        select *, 0 as rank from kubernetes_labels
+    ) o,
         json_each(o.tags) kv
 ),
 
 schema_values as (
-    select p.deployment_id, a.canonical, arg_min(p.tag_value, a.priority) as tag_value
+    select p.deployment_id, a.canonical, arg_min(p.tag_value, (p.rank, a.priority)) as tag_value
     from tag_pairs p
     join ops.tag_key_aliases a on a.alias = p.tag_key
     where nullif(trim(p.tag_value), '') is not null

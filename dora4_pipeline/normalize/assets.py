@@ -6,6 +6,7 @@ from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
+from dora4_pipeline.normalize.near_misses import near_misses_by_kind
 from dora4_pipeline.partitions import days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -44,10 +45,16 @@ def build_deployments_asset(
             "select day, event_source, count(*) from marts.fct_deployments "
             "where day between ? and ? group by all order by all",
         )
+        days = days_of(context.partition_time_window)
+        with warehouse.connect() as conn:
+            near_misses = dict(near_misses_by_kind(conn, days[0], days[-1]))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
                 "parquet": parquet,
+                # signals that are no deployment, per kind (docs/near-misses.md)
+                "near_misses": sum(near_misses.values()),
+                **{f"near_misses.{kind}": n for kind, n in near_misses.items()},
                 "deployments_by_day_and_source": dg.MetadataValue.md(
                     table(["day", "source", "deployments"], per_day)
                 ),
