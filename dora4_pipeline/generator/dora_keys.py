@@ -290,7 +290,11 @@ class DoraKeys:
                 event_name=name, deployment_id=deployment_id, updated_at=at(when_us),
                 account=ctx.account, region=ctx.region, reason=reason,
             )  # fmt: skip
-            identity = f"ecs-failed:{failed_id}" if reason is None else None
+            identity = (
+                f"ecs-failed:{failed_id}"
+                if reason is None
+                else f"near-miss:ecs_in_progress:{kwargs['envelope_id']}"
+            )
             out.append(self._planned(envelope_us, ecs_deployment_state_change, kwargs, identity))
             if reason is None:
                 self.ecs_failed.append(

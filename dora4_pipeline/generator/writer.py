@@ -82,6 +82,8 @@ class ArchiveWriter:
                 self.dead_letters.append(
                     {"object_key": key, "kind": "missing_field", "field": "detail.deploymentId"}
                 )
+            elif p.mark and p.mark.startswith("custom_"):  # an invalid custom event
+                self.dead_letters.append({"object_key": key, "kind": p.mark})
         write_object(self.root, key, data)
 
     def write_empty(self, arrival_us: int) -> None:
