@@ -6,8 +6,8 @@ DORA4_CUSTOM_SOURCE, detail-type `Deployment`). Planned a day at a time from the
 seeded RNG, after the scenario's and the DORA keys' day, so earlier variants stay as they
 were. Each day: deployments owned by the event's own tags (some naming the component only
 in the tags), deployments owned by a `resource` ARN whose AWS tags apply, one failed
-deployment (a failure, not a deployment), and one invalid event of each kind in turn (a
-dead letter with its reason).
+deployment (a failure, not a deployment), and, when damage is planted (`corrupt`), one
+invalid event of each kind in turn (a dead letter with its reason).
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ class CustomEvents:
         day_us = self.scenario.start_us + day_index * DAY
         out = [self._deployment(day_us, n) for n in range(PER_DAY)]
         out.append(self._failed(day_us))
-        out.append(self._invalid(day_us))
+        if self.scenario.corrupt:  # dead letters are planted only when damage is
+            out.append(self._invalid(day_us))
         return out
 
     def _time(self, day_us: int) -> int:
