@@ -15,7 +15,7 @@ with lambda_calls as (
     where source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%'
 ),
 
-lambda as (
+lambda_misses as (
     select
         case
             when detail ->> 'errorCode' is not null then 'lambda_failed'
@@ -33,7 +33,7 @@ lambda as (
     from lambda_calls
 ),
 
-ecs as (
+ecs_misses as (
     select
         case event_name
             when 'SERVICE_DEPLOYMENT_COMPLETED' then null
@@ -64,7 +64,7 @@ eks_scaling as (
 
 -- Scale-ups and scale-downs that leave replicas; scale-downs to 0 and wordings no rule
 -- knows are stg_eks_deployments' and stg_eks_near_misses'.
-eks as (
+eks_misses as (
     select
         case
             when regexp_matches(message,
@@ -91,7 +91,7 @@ eks as (
 
 -- custom events: failed deployments (failures, not deployments) and detail-types no rule
 -- reads (`Deployment` is read here, `Incident` by the failure rules)
-custom as (
+custom_misses as (
     select
         'custom_failed' as near_miss_kind,
         failure_id as deployment_id,
@@ -117,13 +117,13 @@ custom as (
 ),
 
 unioned as (
-    select * from lambda
+    select * from lambda_misses
     union all by name
-    select * from ecs
+    select * from ecs_misses
     union all by name
-    select * from eks
+    select * from eks_misses
     union all by name
-    select * from custom
+    select * from custom_misses
 ),
 
 final as (
