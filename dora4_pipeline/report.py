@@ -101,8 +101,9 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
         f"{sum(n for _, n in near_misses)} near misses: signals that are no deployment, "
         "by kind (docs/near-misses.md):",
     ]
+    flag = "  ← UNRECOGNISED: see the no_unrecognised_signals check"
     lines += [
-        f"  {count:>5} × {kind}" + ("  ← UNRECOGNISED: see the check" if is_unrecognised(kind) else "")
+        f"  {count:>5} × {kind}" + (flag if is_unrecognised(kind) else "")
         for kind, count in near_misses
     ] or ["  none"]
     lines += [

@@ -174,7 +174,11 @@ def test_unrecognised_signals_warn_with_examples(warehouse):
     assert result.severity == dg.AssetCheckSeverity.WARN
     assert result.metadata["unrecognised_signals"].value == 3
     examples = result.metadata["examples"].value
-    for kind in ("lambda_unknown_event_name", "ecs_unknown_event_name", "custom_unknown_detail_type"):
+    for kind in (
+        "lambda_unknown_event_name",
+        "ecs_unknown_event_name",
+        "custom_unknown_detail_type",
+    ):
         assert kind in examples
     assert "ecs:ecs-svc/3" in examples and "dora4-events-1-" in examples
 

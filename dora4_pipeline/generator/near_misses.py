@@ -30,9 +30,7 @@ def identity(kind: str, key: str) -> str:
 class NearMisses:
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.scenario = scenario
-        self.ctx = Context(
-            Random(f"{seed}:near-misses"), scenario.ctx.account, scenario.ctx.region
-        )
+        self.ctx = Context(Random(f"{seed}:near-misses"), scenario.ctx.account, scenario.ctx.region)
         self.turn = 0
 
     def plan_day(self, day_index: int) -> list[Planned]:
