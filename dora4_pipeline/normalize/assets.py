@@ -29,8 +29,10 @@ def build_deployments_asset(
         kinds={"duckdb"},
         description=(
             "One row per successful deployment (Lambda UpdateFunctionCode, ECS "
-            "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0), "
+            "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0, a "
+            "custom Deployment event), "
             "partitioned by the change's own UTC day, duplicates collapsed, with ownership. "
+            "Near misses (signals that are no deployment) by kind in the metadata. "
             "Also written as Parquet per day (DORA4_PARQUET_URI)."
         ),
     )
