@@ -96,10 +96,12 @@ def landed(tmp_path):
         custom("bad-6", "jenkins:6", at(13), component="x", resource="invoice-renderer"),
     ]
     invalid[1]["detail"]["finished_at"] = "2026-03-17 13:00:00"  # no zone
+    lowercase = custom("tf-1", "terraform:1", at(9), resource=FUNCTION_ARN)
+    lowercase["detail"]["finished_at"] = "2026-03-17t09:00:00z"  # RFC 3339 allows t and z
     events = [
         GITHUB_ACTIONS,
         GITHUB_ACTIONS,  # delivered twice: one deployment
-        custom("tf-1", "terraform:1", at(9), resource=FUNCTION_ARN),
+        lowercase,
         custom(
             "tf-2",
             "terraform:2",

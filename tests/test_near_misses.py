@@ -89,7 +89,7 @@ def at(hour: int, minute: int = 0) -> datetime:
     return datetime(DAY.year, DAY.month, DAY.day, hour, minute, tzinfo=UTC)
 
 
-def ecs(envelope_id: str, name: str, deployment_id: str, when: datetime) -> dict:
+def ecs(envelope_id: str, name: str, deployment_id: str | None, when: datetime) -> dict:
     return ecs_deployment_state_change(
         envelope_id=envelope_id, envelope_time=when + timedelta(seconds=2),
         service_arn=SERVICE_ARN, event_name=name, deployment_id=deployment_id,
@@ -128,6 +128,7 @@ def warehouse(tmp_path) -> WarehouseResource:
         ecs("ecs-2", "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1", at(10, 20)),
         ecs("ecs-3", "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", at(11)),
         ecs("ecs-4", "SERVICE_DEPLOYMENT_PAUSED", "ecs-svc/3", at(12)),  # a name AWS might add
+        ecs("ecs-5", "SERVICE_DEPLOYMENT_FAILED", None, at(13)),  # a dead letter, not a near miss
         misnamed,
     ]
     write_object(root, at(16), events, name="a")
@@ -148,6 +149,8 @@ def test_each_signal_is_a_deployment_or_a_near_miss_of_its_kind(warehouse):
             "select deployment_id, changed_at, day, resource_id, source_event_id "
             "from staging.stg_deployment_near_misses where near_miss_kind = 'lambda_dry_run'"
         ).fetchall()
+        (dead,) = conn.execute("select list(reason) from ops.dead_letter_events").fetchone()
+    assert dead == ["missing detail.deploymentId"]  # the FAILED without its id
     assert deployments == [("ecs:ecs-svc/1",), ("lambda:6f1c1a2e-0000-4d0a-9c1e-00000000e003",)]
     assert by_kind == {
         "lambda_dry_run": 1,

@@ -28,7 +28,7 @@ parsed as (
             when regexp_matches(
                 finished_text,
                 '^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$'
-            ) then try_cast(finished_text as timestamptz)
+            ) then try_cast(upper(finished_text) as timestamptz)  -- RFC 3339 allows t and z
         end as finished_at,
         json_merge_patch(
             json_merge_patch(

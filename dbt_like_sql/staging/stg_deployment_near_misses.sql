@@ -35,10 +35,12 @@ lambda_misses as (
 
 ecs_misses as (
     select
-        case event_name
-            when 'SERVICE_DEPLOYMENT_COMPLETED' then null
-            when 'SERVICE_DEPLOYMENT_IN_PROGRESS' then 'ecs_in_progress'
-            when 'SERVICE_DEPLOYMENT_FAILED' then 'ecs_failed'
+        case
+            when event_name = 'SERVICE_DEPLOYMENT_COMPLETED' then null
+            when event_name = 'SERVICE_DEPLOYMENT_IN_PROGRESS' then 'ecs_in_progress'
+            -- an unusable FAILED is a dead letter (stg_dora_key_problems), not a near miss
+            when event_name = 'SERVICE_DEPLOYMENT_FAILED'
+                then case when problem is null then 'ecs_failed' end
             else 'ecs_unknown_event_name'
         end as near_miss_kind,
         deployment_key as deployment_id,
