@@ -13,6 +13,7 @@ invalid event of each kind in turn (a dead letter with its reason).
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, timedelta, timezone
 from random import Random
 
 from dora4_pipeline.generator.catalog import LAMBDA_FUNCTIONS, UNASSIGNED
@@ -23,6 +24,8 @@ from dora4_pipeline.generator.scenario import DAY, HOUR, Scenario
 from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
 
 DEFAULT_SOURCE = "dora4"
+TOOLS = ("github-actions", "gitlab-ci", "argo-cd", "jenkins", "terraform")
+ZONES = (UTC, UTC, UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5)))
 PER_DAY = 4  # successful custom deployments a day (a few tools beside AWS's own signals)
 # The tools' own components: (component, environment, tags). None: the tags name it.
 TOOL_COMPONENTS = (
@@ -117,8 +120,12 @@ class CustomEvents:
             envelope_time=at(finished_us + SECOND * ctx.rng.randrange(1, 20)),  # PutEvents time
             account=ctx.account,
             region=ctx.region,
-            deployment_id=f"github-actions:{ctx.rng.randrange(10**9, 10**10)}:1",
-            finished_at=at(finished_us),
+            deployment_id=f"{ctx.rng.choice(TOOLS)}:{ctx.rng.randrange(10**9, 10**10)}:1",
+            # RFC 3339 in UTC, or in the runner's own zone (the same instant)
+            finished_at=at(finished_us)
+            .astimezone(ctx.rng.choice(ZONES))
+            .isoformat()
+            .replace("+00:00", "Z"),
             status=status,
             version=f"v1.{ctx.rng.randrange(400)}.0",
             **detail,
