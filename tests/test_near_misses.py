@@ -14,7 +14,11 @@ from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
 from dora4_pipeline import sql
 from dora4_pipeline.generator.custom_events import custom_deployment
-from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
+from dora4_pipeline.generator.events import (
+    ecs_deployment_state_change,
+    ecs_service_arn,
+    eks_scaling_replica_set,
+)
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.checks import no_unrecognised_signals
 from dora4_pipeline.normalize.near_misses import near_misses_by_kind
@@ -97,6 +101,14 @@ def ecs(envelope_id: str, name: str, deployment_id: str | None, when: datetime) 
     )  # fmt: skip
 
 
+def eks(uid: str, message: str, when: datetime) -> dict:
+    return eks_scaling_replica_set(
+        envelope_id=f"env-{uid}", envelope_time=when + timedelta(seconds=3), account=ACCOUNT,
+        region=REGION, cluster_name="eks-prod", namespace="checkout", deployment="cart-api",
+        uid=uid, message=message, last_timestamp=when, labels=None,
+    )  # fmt: skip
+
+
 def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return no_unrecognised_signals(warehouse=warehouse)
 
@@ -130,6 +142,14 @@ def warehouse(tmp_path) -> WarehouseResource:
         ecs("ecs-4", "SERVICE_DEPLOYMENT_PAUSED", "ecs-svc/3", at(12)),  # a name AWS might add
         ecs("ecs-5", "SERVICE_DEPLOYMENT_FAILED", None, at(13)),  # a dead letter, not a near miss
         misnamed,
+        # client-go's correlator rewrites the message after 10 similar events
+        eks(
+            "uid-up",
+            "(combined from similar events): Scaled up replica set cart-api-7d4 from 2 to 3",
+            at(14),
+        ),
+        eks("uid-down", "Scaled down replica set cart-api-5f9 from 3 to 2", at(14, 1)),
+        eks("uid-zero", "Scaled down replica set cart-api-5f9 from 1 to 0", at(14, 2)),
     ]
     write_object(root, at(16), events, name="a")
     resource = WarehouseResource(path=str(tmp_path / "w.duckdb"))
@@ -151,7 +171,11 @@ def test_each_signal_is_a_deployment_or_a_near_miss_of_its_kind(warehouse):
         ).fetchall()
         (dead,) = conn.execute("select list(reason) from ops.dead_letter_events").fetchone()
     assert dead == ["missing detail.deploymentId"]  # the FAILED without its id
-    assert deployments == [("ecs:ecs-svc/1",), ("lambda:6f1c1a2e-0000-4d0a-9c1e-00000000e003",)]
+    assert deployments == [
+        ("ecs:ecs-svc/1",),
+        ("eks:uid-zero:1",),
+        ("lambda:6f1c1a2e-0000-4d0a-9c1e-00000000e003",),
+    ]
     assert by_kind == {
         "lambda_dry_run": 1,
         "lambda_unknown_event_name": 1,
@@ -159,6 +183,8 @@ def test_each_signal_is_a_deployment_or_a_near_miss_of_its_kind(warehouse):
         "ecs_failed": 1,
         "ecs_unknown_event_name": 1,
         "custom_unknown_detail_type": 1,
+        "eks_scale_up": 1,
+        "eks_scale_down_partial": 1,
     }
     assert dry_run == [
         (
@@ -188,7 +214,7 @@ def test_unrecognised_signals_warn_with_examples(warehouse):
 
 def test_the_summary_shows_near_misses_by_kind(warehouse):
     text = run_summary(warehouse.path, DAY, DAY)
-    assert "6 near misses" in text
+    assert "8 near misses" in text
     assert "1 × lambda_dry_run" in text
     assert "1 × ecs_unknown_event_name  ← UNRECOGNISED" in text
 
