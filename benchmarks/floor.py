@@ -34,6 +34,7 @@ select
         where source = 'aws.lambda'
           and detail ->> 'eventName' = 'UpdateFunctionCode20150331v2'
           and detail ->> 'errorCode' is null
+          and coalesce(detail ->> '$.requestParameters.dryRun', 'false') <> 'true'
     ) as lambda,
     count(*) filter (
         where source = 'aws.ecs'

@@ -46,6 +46,7 @@ def handle(event: dict, tags: dict) -> dict | None:
         event.get("source") == "aws.lambda"
         and detail.get("eventName") == "UpdateFunctionCode20150331v2"
         and detail.get("errorCode") is None
+        and (detail.get("requestParameters") or {}).get("dryRun") is not True
     ):
         arn = _function_arn(event, detail)
         found = ("lambda", f"lambda:{detail['eventID']}", detail["eventTime"], arn, tags.get(arn))

@@ -28,6 +28,7 @@ from dora4_pipeline.metrics.checks import (
     build_ownership_check,
     daily_counts_match_deployments,
     deployment_ids_unique,
+    no_unrecognised_signals,
 )
 from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
@@ -82,6 +83,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             deployment_ids_unique,
             build_ownership_check(settings.unassigned_warn_share),
             daily_counts_match_deployments,
+            no_unrecognised_signals,
         ],
         jobs=[daily_job],
         schedules=[

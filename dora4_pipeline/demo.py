@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 
 from dora4_pipeline.generator import generate
+from dora4_pipeline.normalize.near_misses import near_misses_by_kind
 from dora4_pipeline.report import (
+    SOURCES,
     deployments_by_day_and_source,
     frequency_report,
     keys_report,
@@ -65,14 +67,21 @@ def _what_to_open(settings: Settings, last: date) -> str:
 
 def _against_truth(settings: Settings, last: date) -> str:
     """The generator knows what it wrote: say whether the pipeline found exactly that."""
-    truth = json.loads((Path(DEMO_DIR) / "truth.json").read_text())["deployments_per_day"]
+    truth = json.loads((Path(DEMO_DIR) / "truth.json").read_text())
     with duckdb.connect(settings.warehouse, read_only=True) as conn:
         found = deployments_by_day_and_source(conn, DEMO_START, last)
+        near_misses = dict(near_misses_by_kind(conn, DEMO_START, last))
+    per_day = truth["deployments_per_day"]
     wrong = [
         str(day)
-        for day, lambda_, ecs, eks, _ in found
-        if truth.get(day.isoformat(), {}) != {"lambda": lambda_, "ecs": ecs, "eks": eks}
+        for day, *per_source, _ in found
+        if per_day.get(day.isoformat(), {}) != dict(zip(SOURCES, per_source, strict=True))
     ]
+    if near_misses != truth.get("near_misses_by_kind", {}):
+        wrong.append("the near misses by kind")
     if wrong:
         return f"MISMATCH with the generator's truth on {', '.join(wrong)}"
-    return f"Matches the generator's truth ({DEMO_DIR}/truth.json) on all {len(found)} days."
+    return (
+        f"Matches the generator's truth ({DEMO_DIR}/truth.json) on all {len(found)} days "
+        "and on the near misses by kind."
+    )

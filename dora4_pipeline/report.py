@@ -9,15 +9,16 @@ import duckdb
 
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.markdown import table
+from dora4_pipeline.normalize.near_misses import is_unrecognised, near_misses_by_kind
 from dora4_pipeline.settings import analyst_copy_path
 
-SOURCES = ("lambda", "ecs", "eks")
+SOURCES = ("lambda", "ecs", "eks", "custom")
 
 
 def deployments_by_day_and_source(
     conn: duckdb.DuckDBPyConnection, first: date, last: date
 ) -> list[tuple]:
-    """Every day of the range, zero days included: (day, lambda, ecs, eks, total)."""
+    """Every day of the range, zero days included: (day, lambda, ecs, eks, custom, total)."""
     return conn.execute(
         """
         with days as (
@@ -30,6 +31,7 @@ def deployments_by_day_and_source(
             count(*) filter (where f.event_source = 'lambda') as lambda,
             count(*) filter (where f.event_source = 'ecs') as ecs,
             count(*) filter (where f.event_source = 'eks') as eks,
+            count(*) filter (where f.event_source = 'custom') as custom,
             count(f.deployment_id) as total
         from days
         left join marts.fct_deployments f on f.day = days.day
@@ -82,6 +84,7 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
         per_day = deployments_by_day_and_source(conn, first, last)
         dead = open_dead_letters(conn)
         published = publication_states(conn, first, last)
+        near_misses = near_misses_by_kind(conn, first, last)
         (records,) = conn.execute(
             "select coalesce(sum(records), 0) from ops.landed_objects"
         ).fetchone()
@@ -93,6 +96,16 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
         f"{sum(n for _, n in dead)} dead-lettered (ops.dead_letter_events):",
     ]
     lines += [f"  {count:>5} × {reason}" for reason, count in dead] or ["  none"]
+    lines += [
+        "",
+        f"{sum(n for _, n in near_misses)} near misses: signals that are no deployment, "
+        "by kind (docs/near-misses.md):",
+    ]
+    flag = "  ← UNRECOGNISED: see the no_unrecognised_signals check"
+    lines += [
+        f"  {count:>5} × {kind}" + (flag if is_unrecognised(kind) else "")
+        for kind, count in near_misses
+    ] or ["  none"]
     lines += [
         "",
         "Datadog points for these days, by their latest state (ops.datadog_publications):",

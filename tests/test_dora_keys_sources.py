@@ -127,6 +127,21 @@ def test_failures_equal_the_generators_truth(materialized, truth):
     assert counts == expected
 
 
+def test_the_run_metadata_counts_near_misses_by_kind(materialized, truth):
+    result, _ = materialized
+    event = next(
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["marts", "fct_deployments"])
+    )
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    by_kind = {
+        k.removeprefix("near_misses."): v for k, v in metadata.items() if k.startswith("near_")
+    }
+    assert by_kind.pop("near_misses") == sum(truth["near_misses_by_kind"].values())
+    assert by_kind == truth["near_misses_by_kind"]
+
+
 def test_the_new_sources_leave_no_dead_letters_and_deployments_as_they_were(materialized, truth):
     _, conn = materialized
     (deployments,) = conn.execute("select count(*) from marts.fct_deployments").fetchone()

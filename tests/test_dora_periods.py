@@ -248,7 +248,7 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
         recoveries = [
             _seconds(f["resolved_at"]) - _seconds(f["started_at"])
             for f in resolved
-            if f["kind"] in ("rollback", "circuit_breaker")
+            if f["kind"] in ("rollback", "circuit_breaker", "failed_deployment")
         ]
         failed = sum(d["deployment_id"] in failed_ids for d in deployments)
         expected[key] = (

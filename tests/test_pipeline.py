@@ -28,12 +28,16 @@ REASON_OF_KIND = {
     "missing_field": "missing ",
     "implausible_time": "change time 1970-01-01T00:00:00Z is more than 7 days before",
     "eks_details_template": "kubernetes-event-exporter sent a details: template",
+    "custom_missing_id": "custom Deployment: missing detail.id",
+    "custom_bad_time": "custom Deployment: missing or unreadable detail.finished_at",
+    "custom_bad_status": "custom Deployment: detail.status must be",
+    "custom_no_owner": "custom Deployment: neither detail.tags nor detail.resource",
 }
 
 
 def per_day_and_source(conn) -> dict[str, dict[str, int]]:
     found = {
-        d.isoformat(): {"lambda": 0, "ecs": 0, "eks": 0}
+        d.isoformat(): {"lambda": 0, "ecs": 0, "eks": 0, "custom": 0}
         for d in (FIRST + timedelta(days=n) for n in range(ARCHIVE_DAYS))
     }
     for day, source, n in conn.execute(

@@ -1,11 +1,14 @@
 -- One row per successful deployment whose change time falls in [$start_day, $end_day].
 -- Duplicates (the same event delivered twice, the exporter re-sending) collapse to the
 -- first arrival: the earliest delivered (Firehose's time), then the object key, so the
--- trace is the same whichever run landed which copy first. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
--- the deployment's day (the latest snapshot on or before it, else the first one taken);
+-- trace is the same whichever run landed which copy first. Ownership: Lambda and ECS take
+-- the AWS tags of the snapshot in force on the deployment's day (the latest snapshot on or
+-- before it, else the first one taken);
 -- EKS takes the labels and annotations of the involved object carried by the event (same
 -- keys and aliases; an annotation wins over a label, as values such as group/repo can only be
--- annotations). Missing values are 'unassigned'.
+-- annotations). A custom deployment takes the component, environment and tags its event
+-- carries and, for the keys those lack, the snapshot's tags of its `resource` ARN. Missing
+-- values are 'unassigned'.
 with deployment_events as (
     select * from staging.stg_deployment_events
     where problem is null
@@ -37,6 +40,7 @@ with_snapshot_day as (
         ) as snapshot_day
     from in_window d
     where d.event_source in ('lambda', 'ecs')
+       or (d.event_source = 'custom' and starts_with(d.resource_id, 'arn:'))
 ),
 
 aws_tags as (
@@ -47,22 +51,23 @@ aws_tags as (
       on t.snapshot_day = w.snapshot_day and t.resource_arn = d.resource_id
 ),
 
-kubernetes_metadata as (
+event_metadata as (
     select deployment_id, annotations as tags, 0 as source_rank
     from in_window
     where event_source = 'eks' and json_type(annotations) = 'OBJECT'
     union all
     select deployment_id, labels as tags, 1 as source_rank
     from in_window
-    where event_source = 'eks' and json_type(labels) = 'OBJECT'
+    where event_source in ('eks', 'custom') and json_type(labels) = 'OBJECT'
 ),
 
 tag_pairs as (
+    -- the event's own values (annotations 0, labels 1) win over its resource's AWS tags (2)
     select o.deployment_id, o.source_rank, kv.key as tag_key, kv.value ->> '$' as tag_value
     from (
-        select deployment_id, tags, 0 as source_rank from aws_tags
+        select deployment_id, tags, 2 as source_rank from aws_tags
         union all
-        select deployment_id, tags, source_rank from kubernetes_metadata
+        select deployment_id, tags, source_rank from event_metadata
     ) o,
         json_each(o.tags) kv
 ),
@@ -71,7 +76,7 @@ schema_values as (
     select
         p.deployment_id,
         a.canonical,
-        arg_min(p.tag_value, p.source_rank * 1000 + a.priority) as tag_value
+        arg_min(p.tag_value, (p.source_rank, a.priority)) as tag_value
     from tag_pairs p
     join ops.tag_key_aliases a on a.alias = p.tag_key
     where nullif(trim(p.tag_value), '') is not null

@@ -1,5 +1,5 @@
 -- One row per failure that started on a day in [$start_day, $end_day]: the input of DORA
--- change failure rate and time to restore. Three kinds (README "Lead time and failures:
+-- change failure rate and time to restore. Four kinds (README "Lead time and failures:
 -- sources and rules"):
 -- * incident: an Opsgenie alert of priority P1 or P2 (as created) whose Create was seen.
 --   started_at = alert.createdAt; resolved_at = the first Close's alert.updatedAt, else NULL.
@@ -9,6 +9,9 @@
 -- * circuit_breaker: an ECS SERVICE_DEPLOYMENT_FAILED. started_at = detail.updatedAt;
 --   resolved_at = the service's next SERVICE_DEPLOYMENT_COMPLETED after it (the rollback
 --   reaching steady state), else NULL.
+-- * failed_deployment: a custom `Deployment` event with status `failed`. started_at =
+--   detail.finished_at; resolved_at = the component's (or resource's) next successful
+--   deployment after it, else NULL. Linked like a circuit breaker.
 -- Linked deployment: a rollback's is the deployment rolled back. An incident's (a
 -- circuit breaker's) is the latest successful production deployment of the component
 -- (the service) at or before started_at: the change live when it failed. For a circuit
@@ -77,10 +80,32 @@ circuit_breakers as (
     from ecs_failures f
 ),
 
+custom_failures as (
+    select
+        f.failure_id,
+        'failed_deployment' as kind,
+        f.started_at,
+        (
+            select min(d.deployed_at) from deployments d
+            where (d.component_name = f.component_name or d.resource_id = f.resource_arn)
+              and d.deployed_at > f.started_at
+        ) as resolved_at,
+        f.component_name as subject_component,
+        f.resource_arn as subject_resource,
+        coalesce(f.component_name, nullif(f.resource_name, ''), 'unassigned') as named_component,
+        f.source_event_id
+    from staging.stg_custom_deployment_failures f
+    qualify row_number() over (
+        partition by f.failure_id order by f.landed_at, f.source_object, f.source_event_id
+    ) = 1
+),
+
 subjects as (
     select * from incidents
     union all by name
     select * from circuit_breakers
+    union all by name
+    select * from custom_failures
 ),
 
 owner_candidates as (

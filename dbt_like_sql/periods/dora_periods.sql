@@ -27,7 +27,7 @@ failures as (
         case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
         environment, started_at, resolved_at,
-        kind in ('rollback', 'circuit_breaker') as deployment_failure
+        kind in ('rollback', 'circuit_breaker', 'failed_deployment') as deployment_failure
     from marts.fct_failures
 ),
 groups as (

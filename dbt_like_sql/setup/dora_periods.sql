@@ -19,7 +19,7 @@ create table if not exists marts.dora_weekly (
     change_failure_rate             double,          -- NULL without deployments
     time_to_restore_median_seconds  double,
     restore_samples                 bigint not null, -- resolved failures started in the period
-    failed_deployment_recovery_median_seconds double, -- rollbacks and circuit breakers only
+    failed_deployment_recovery_median_seconds double, -- rollbacks, circuit breakers, failed custom deployments
     failed_deployment_recovery_samples bigint not null,
     deployment_frequency_band       varchar not null,
     lead_time_band                  varchar not null,

@@ -188,7 +188,7 @@ create table if not exists marts.fct_changes (
 -- One row per failure (incident, rollback, circuit_breaker): change failure rate, restore time.
 create table if not exists marts.fct_failures (
     failure_id           varchar not null,
-    kind                 varchar not null,     -- incident | rollback | circuit_breaker
+    kind                 varchar not null,     -- incident | rollback | circuit_breaker | failed_deployment
     started_at           timestamptz not null,
     resolved_at          timestamptz,          -- NULL while open
     day                  date not null,        -- UTC day of started_at

@@ -6,6 +6,8 @@ with unioned as (
     select * from staging.stg_ecs_deployments
     union all by name
     select * from staging.stg_eks_deployments
+    union all by name
+    select * from staging.stg_custom_deployments
 ),
 
 final as (

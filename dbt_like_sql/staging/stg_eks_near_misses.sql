@@ -3,7 +3,9 @@
 --   eks_scale_to_zero:   "Scaled down replica set <rs> ... 0" with no other replica set of
 --                        the object scaled up within an hour (kubectl scale --replicas=0,
 --                        KEDA, an off-hours downscaler): see staging.stg_eks_deployments;
---   eks_unknown_wording: a ScalingReplicaSet message in none of the known wordings.
+--   eks_unknown_wording: a ScalingReplicaSet message in none of the known wordings;
+--   eks_scale_up, eks_scale_down_partial: a replica set scaled up, or down to replicas
+--                        left (a rollout's steps, an autoscaler): never a deployment.
 -- Template-shaped events (the exporter's `details:`) are dead letters, not near misses.
 with scaling as (
     select * from staging.stg_eks_scaling_events
@@ -19,6 +21,8 @@ candidates as (
         case
             when direction is null then 'eks_unknown_wording'
             when direction = 'down' and to_replicas = 0 then 'eks_scale_to_zero'
+            when direction = 'up' then 'eks_scale_up'
+            when direction = 'down' then 'eks_scale_down_partial'
         end as near_miss_kind,
         'eks:' || event_uid || ':' || occurrence as deployment_id,
         changed_at,

@@ -1,4 +1,5 @@
--- Lambda code deployments: CloudTrail's UpdateFunctionCode20150331v2 that succeeded.
+-- Lambda code deployments: CloudTrail's UpdateFunctionCode20150331v2 that succeeded and
+-- was no dry run (requestParameters.dryRun: true validates only; nothing is deployed).
 -- Time is the call's own eventTime, identity its eventID. The function may be named by
 -- plain name, full ARN or partial ARN, and the response ARN may carry a :version
 -- qualifier: all resolve to the unqualified function ARN that carries the tags.
@@ -7,6 +8,7 @@ with calls as (
     where source = 'aws.lambda'
       and detail ->> 'eventName' = 'UpdateFunctionCode20150331v2'
       and detail ->> 'errorCode' is null
+      and coalesce(detail ->> '$.requestParameters.dryRun', 'false') <> 'true'
 ),
 
 named as (

@@ -22,7 +22,7 @@ Output under `out_dir`:
                       "component_name", "environment", "ownership_ba", "ownership_pod",
                       "ownership_team", "compliance_namespace", "git_project_id",
                       "git_repository": value or "unassigned"}, ...],
-     "deployments_per_day": {"YYYY-MM-DD": {"lambda": n, "ecs": n, "eks": n}},
+     "deployments_per_day": {"YYYY-MM-DD": {"lambda": n, "ecs": n, "eks": n, "custom": n}},
      "lost_deployments": [same shape: only copy beyond a gzip truncation],
      "near_misses": [{"near_miss_kind": "eks_scale_to_zero", "deployment_id": "eks:<uid>:<count>",
                       "changed_at", "day", "resource_id"}]  (eks_episodes.py; survivors only),
@@ -39,9 +39,19 @@ Output under `out_dir`:
      "changes": [{"deployment_id", "commit_sha", "committed_at", "deployed_at",
                   "lead_time_seconds", "component_name", "environment", "ownership_ba",
                   "ownership_pod", "ownership_team"}, ...]  (dora_keys.py: the README's rules),
-     "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker",
+     "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker"
+                                         | "failed_deployment",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
-                   "component_name", "environment", "ownership_*"}, ...]}
+                   "component_name", "environment", "ownership_*"}, ...],
+     "custom_deployments": {"succeeded": n, "failed": n,
+                            "invalid": {"custom_missing_id" | "custom_bad_time"
+                                        | "custom_bad_status" | "custom_no_owner": n}},
+     "near_misses_by_kind": {"<near_miss_kind>": n}  (signals that are no deployment, written
+                    whole, the EKS rows above included: docs/near-misses.md)}
+
+  Custom deployments (event_source `custom`, component_type `custom`, resource_id the
+  `resource` ARN or the component) are in `deployments`; invalid ones are dead letters
+  of their kind.
 
   `events` counts every EventBridge record written (copies, lost and damaged ones
   included) = noise + lookalike + deployment + duplicate + invalid events.
@@ -53,13 +63,15 @@ from __future__ import annotations
 import json
 import shutil
 import time as clock
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from random import Random
 
+from dora4_pipeline.generator import custom_events
 from dora4_pipeline.generator.catalog import tags_file
+from dora4_pipeline.generator.custom_events import CustomEvents
 from dora4_pipeline.generator.dora_keys import DoraKeys
 from dora4_pipeline.generator.dora_keys import truth as dora_keys_truth
 from dora4_pipeline.generator.firehose import (
@@ -67,6 +79,7 @@ from dora4_pipeline.generator.firehose import (
     MAX_OBJECT_BYTES,
     STREAM,
 )
+from dora4_pipeline.generator.near_misses import NearMisses, near_miss_counts
 from dora4_pipeline.generator.noise import NoiseMaker
 from dora4_pipeline.generator.scenario import (
     WINDOW,
@@ -77,7 +90,7 @@ from dora4_pipeline.generator.scenario import (
 from dora4_pipeline.generator.specials import SECOND, Planned
 from dora4_pipeline.generator.writer import ArchiveWriter
 
-SOURCES = ("lambda", "ecs", "eks")
+SOURCES = ("lambda", "ecs", "eks", "custom")
 
 
 def generate(
@@ -107,7 +120,8 @@ def generate(
     noise = NoiseMaker(account=account, region=region, rng=Random(f"{seed}:noise"))
     writer = ArchiveWriter(archive, Random(f"{seed}:objects"))
     keys = DoraKeys(scenario, seed)
-    _stream(scenario, keys, noise, writer, days)
+    custom = CustomEvents(scenario, seed)
+    _stream(scenario, [keys, custom, NearMisses(scenario, seed)], noise, writer, days)
     params = dict(
         start=start.isoformat(),
         days=days,
@@ -123,6 +137,13 @@ def generate(
     )
     truth = _truth(params, scenario, writer, start, days)
     truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
+    extra = custom_events.truth(custom, truth["deployments"], writer.survived)
+    truth["failures"] = sorted(
+        truth["failures"] + extra.pop("failures"), key=lambda f: (f["started_at"], f["failure_id"])
+    )
+    by_kind = Counter(near_miss_counts(writer.survived, keys.ecs_failed))
+    by_kind.update(row["near_miss_kind"] for row in truth["near_misses"])
+    truth.update(extra, near_misses_by_kind=dict(sorted(by_kind.items())))
     (archive.parent / "tags.json").write_text(
         json.dumps(tags_file(account, region), indent=2) + "\n"
     )
@@ -140,16 +161,20 @@ def generate(
 
 
 def _stream(
-    scenario: Scenario, keys: DoraKeys, noise: NoiseMaker, writer: ArchiveWriter, days: int
+    scenario: Scenario, planners: list, noise: NoiseMaker, writer: ArchiveWriter, days: int
 ) -> None:
-    """Every buffer window in order, each day planned as it begins; one extra folder day."""
+    """Every buffer window in order, each day planned as it begins (the scenario, then the
+    planners that add to it: DoraKeys first, it sees the scenario's day); one extra folder
+    day."""
     pending: dict[int, list[Planned]] = defaultdict(list)
     first = window_of(scenario.start_us)
     for window in range(first, first + (days + 1) * WINDOWS_PER_DAY):
         day_index, slot = divmod(window - first, WINDOWS_PER_DAY)
         if slot == 0 and day_index < days:
             day_plan = scenario.plan_day(day_index)
-            for planned in day_plan + keys.plan_day(day_index, day_plan):
+            keys, *others = planners
+            day_plan += keys.plan_day(day_index, day_plan)
+            for planned in day_plan + [p for o in others for p in o.plan_day(day_index)]:
                 assert window_of(planned.arrival_us) >= window, "planned into the past"
                 pending[window_of(planned.arrival_us)].append(planned)
         count = scenario.volume.window_noise[slot] if day_index < days else 0

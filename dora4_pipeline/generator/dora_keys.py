@@ -29,7 +29,14 @@ from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
 from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
-from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
+from dora4_pipeline.generator.specials import (
+    SECOND,
+    Context,
+    Planned,
+    iso_utc,
+    near_miss_identity,
+    rendered,
+)
 from dora4_pipeline.generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
 
 MINUTE = 60 * SECOND
@@ -292,7 +299,11 @@ class DoraKeys:
                 event_name=name, deployment_id=deployment_id, updated_at=at(when_us),
                 account=ctx.account, region=ctx.region, reason=reason,
             )  # fmt: skip
-            identity = f"ecs-failed:{failed_id}" if reason is None else None
+            identity = (
+                f"ecs-failed:{failed_id}"
+                if reason is None
+                else near_miss_identity("ecs_in_progress", kwargs["envelope_id"])
+            )
             out.append(self._planned(envelope_us, ecs_deployment_state_change, kwargs, identity))
             if reason is None:
                 self.ecs_failed.append(

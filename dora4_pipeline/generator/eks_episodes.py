@@ -41,6 +41,7 @@ from dora4_pipeline.generator.specials import (
     Planned,
     eks_kwargs,
     iso_utc,
+    near_miss_identity,
     rendered,
 )
 
@@ -167,7 +168,13 @@ class EksEpisodes:
         else:
             companion.update(message=message, uid=ctx.uuid(), count=1)
         envelope_us = _micros(companion["envelope_time"])
-        planned = Planned(0, envelope_us, rendered(eks_scaling_replica_set, companion), "lookalike")
+        planned = Planned(
+            0,
+            envelope_us,
+            rendered(eks_scaling_replica_set, companion),
+            "lookalike",
+            near_miss_identity("eks_scale_up", f"eks:{companion['uid']}:{companion['count']}"),
+        )
         if after:
             planned.arrival_us = envelope_us + ctx.between(SECOND, 60 * SECOND)
         else:  # just ahead of the scale-down, in its object or an earlier one
@@ -218,7 +225,11 @@ class EksEpisodes:
         envelope_us = change_us + SECOND * ctx.rng.randrange(1, 6)
         message = scaling_message(replica_set, old=old, new=new, wording=2)
         kwargs = eks_kwargs(ctx, component, envelope_us, change_us, message)
-        identity = f"eks:{kwargs['uid']}:1" if new == 0 else None
+        identity = (
+            f"eks:{kwargs['uid']}:1"
+            if new == 0
+            else near_miss_identity("eks_scale_up", f"eks:{kwargs['uid']}:1")
+        )
         planned = Planned(0, envelope_us, rendered(eks_scaling_replica_set, kwargs), "lookalike")
         planned.identity = identity
         planned.arrival_us = envelope_us + ctx.between(SECOND, 60 * SECOND)

@@ -159,18 +159,21 @@ def lambda_update_function_code(
     envelope_id: str | None = None,
     envelope_time: Time | None = None,
     request_id: str | None = None,
+    dry_run: bool | None = None,
 ) -> dict:
-    """A Lambda deploy (CloudTrail `UpdateFunctionCode20150331v2`); `error_code`: it failed."""
+    """A Lambda deploy (CloudTrail `UpdateFunctionCode20150331v2`); `error_code`: it failed;
+    `dry_run`: the request's DryRun parameter (True: validated only, nothing deployed)."""
     response = None
     if error_code is None:
-        qualifier = (version if version is not None else 1) if publish else None
+        published = publish and not dry_run
+        qualifier = (version if version is not None else 1) if published else None
         arn = lambda_arn(name=function_name, account=account, region=region, qualifier=qualifier)
         response = _function_configuration(
             name=function_name,
             account=account,
             region=region,
             arn=arn,
-            version=str(qualifier) if publish else "$LATEST",
+            version=str(qualifier) if published else "$LATEST",
         )
         response["lastModified"] = iso_millis(event_time).replace("Z", "+0000")
         response["codeSha256"] = code_sha256
@@ -185,7 +188,8 @@ def lambda_update_function_code(
         region=region,
         request_id=request_id or derived_id("request", event_id),
         read_only=False,
-        request={"functionName": reference, "publish": publish},
+        request={"functionName": reference, "publish": publish}
+        | ({} if dry_run is None else {"dryRun": dry_run}),
         response=response,
     )
     if error_code is not None:

@@ -20,6 +20,7 @@ from dora4_pipeline.generator.specials import (
     Planned,
     eks_kwargs,
     lambda_kwargs,
+    near_miss_identity,
     rendered,
 )
 
@@ -70,7 +71,9 @@ def lookalike(ctx: Context, kind: str, component: Component, change_us: int, tur
         )
     else:
         build, kwargs = k8s_event, _k8s_other(ctx, component, envelope_us, change_us, turn)
-    return Planned(0, envelope_us, rendered(build, kwargs), "lookalike")
+        return Planned(0, envelope_us, rendered(build, kwargs), "lookalike")  # no signal
+    near_miss = near_miss_identity(kind, kwargs["envelope_id"])
+    return Planned(0, envelope_us, rendered(build, kwargs), "lookalike", near_miss)
 
 
 def _ecs(ctx: Context, kind: str, component: Component, envelope_us: int, turn: int) -> dict:

@@ -34,6 +34,12 @@ class Planned:
     rank: int = 1  # tie-break among equal arrivals (0 goes first)
 
 
+def near_miss_identity(kind: str, key: str) -> str:
+    """The Planned identity of a near miss: truth counts it by kind once it is written whole
+    (near_misses.near_miss_counts)."""
+    return f"near-miss:{kind}:{key}"
+
+
 def _dumps(build: Callable[..., dict], kwargs: dict) -> str:
     return json.dumps(build(**kwargs), separators=(",", ":"))
 

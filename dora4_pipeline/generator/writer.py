@@ -84,7 +84,9 @@ class ArchiveWriter:
                 self.dead_letters.append(
                     {"object_key": key, "kind": p.mark, "field": _FIELD_OF_MARK[p.mark]}
                 )
-            if p.mark == "eks_details_template" and ends[index] <= readable:
+            elif (p.mark == "eks_details_template" and ends[index] <= readable) or (
+                p.mark and p.mark.startswith("custom_")  # an invalid custom event
+            ):
                 self.dead_letters.append({"object_key": key, "kind": p.mark})
         write_object(self.root, key, data)
 

@@ -5,6 +5,11 @@ import dagster as dg
 from dora4_pipeline.markdown import table
 from dora4_pipeline.metrics.assets import DEPLOYMENT_FREQUENCY_DAILY
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
+from dora4_pipeline.normalize.near_misses import (
+    is_unrecognised,
+    near_misses_by_kind,
+    unrecognised_examples,
+)
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.steps import warehouse_check
 
@@ -91,6 +96,34 @@ def daily_counts_match_deployments(warehouse: WarehouseResource) -> dg.AssetChec
             "days_mismatched": len(mismatches),
             "mismatches": dg.MetadataValue.md(
                 table(["day", "in daily counts", "in fct_deployments"], mismatches)
+            ),
+        },
+    )
+
+
+@warehouse_check(
+    asset=FCT_DEPLOYMENTS,
+    description=(
+        "Every event that looks like a deployment signal is a deployment, a dead letter or a "
+        "known near miss: warns when signals no rule recognises (kinds `*_unknown_*`, "
+        "staging.stg_deployment_near_misses) appear, with examples."
+    ),
+)
+def no_unrecognised_signals(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        by_kind = near_misses_by_kind(conn)
+        examples = unrecognised_examples(conn)
+    unrecognised = [(kind, n) for kind, n in by_kind if is_unrecognised(kind)]
+    return dg.AssetCheckResult(
+        passed=not unrecognised,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unrecognised_signals": sum(n for _, n in unrecognised),
+            "near_misses_by_kind": dg.MetadataValue.md(table(["kind", "events"], by_kind)),
+            "examples": dg.MetadataValue.md(
+                table(["kind", "would-be id", "time", "resource", "archive object"], examples)
+                if examples
+                else "none"
             ),
         },
     )

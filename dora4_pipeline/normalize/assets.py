@@ -6,6 +6,7 @@ from dora4_pipeline import sql
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.landing.tags import RESOURCE_TAG_SNAPSHOTS
 from dora4_pipeline.markdown import table
+from dora4_pipeline.normalize.near_misses import near_misses_by_kind
 from dora4_pipeline.partitions import days_of, late_deliveries
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -29,8 +30,9 @@ def build_deployments_asset(
         description=(
             "One row per successful deployment (Lambda UpdateFunctionCode, ECS "
             "SERVICE_DEPLOYMENT_COMPLETED, EKS scale-down of the old replica set to 0 beside "
-            "another replica set's scale-up), "
+            "another replica set's scale-up, a custom Deployment event), "
             "partitioned by the change's own UTC day, duplicates collapsed, with ownership. "
+            "Near misses (signals that are no deployment) by kind in the metadata. "
             "Also written as Parquet per day (DORA4_PARQUET_URI)."
         ),
     )
@@ -45,21 +47,22 @@ def build_deployments_asset(
             "select day, event_source, count(*) from marts.fct_deployments "
             "where day between ? and ? group by all order by all",
         )
+        days = days_of(context.partition_time_window)
+        with warehouse.connect() as conn:
+            near_misses = dict(near_misses_by_kind(conn, days[0], days[-1]))
         per_source: dict = {}
         for day, source, count in per_day:
             numbers = per_source.setdefault(day, {"dagster/row_count": 0})
             numbers["dagster/row_count"] += count
             numbers[f"deployments_{source}"] = count
         sources = {f"deployments_{source}": 0 for _, source, _ in per_day}
-        stamp_days(
-            context,
-            days_of(context.partition_time_window),
-            per_source,
-            {"dagster/row_count": 0, **sources},
-        )
+        stamp_days(context, days, per_source, {"dagster/row_count": 0, **sources})
         return dg.MaterializeResult(
             metadata={
                 "parquet": parquet,
+                # signals that are no deployment, per kind (docs/near-misses.md)
+                "near_misses": sum(near_misses.values()),
+                **{f"near_misses.{kind}": n for kind, n in near_misses.items()},
                 "deployments_by_day_and_source": dg.MetadataValue.md(
                     table(["day", "source", "deployments"], per_day)
                 ),
