@@ -299,7 +299,9 @@ def test_rollouts_count_once_per_occurrence_and_scale_to_zero_does_not(landed):
 def test_scale_downs_to_zero_not_counted_are_near_misses_by_kind(landed):
     rows = landed.execute(
         "select near_miss_kind, deployment_id, day, source_event_id "
-        "from staging.stg_eks_near_misses order by deployment_id"
+        "from staging.stg_eks_near_misses "
+        "where near_miss_kind in ('eks_scale_to_zero', 'eks_unknown_wording') "
+        "order by deployment_id"
     ).fetchall()
     assert rows == [
         ("eks_scale_to_zero", "eks:u15:1", DAY, "e15"),

@@ -127,7 +127,7 @@ class EksEpisodes:
 
     def plan_day(self, day_us: int, truth: dict[str, dict], corrupt: bool) -> list[Planned]:
         """The day's companion scale-ups, off-hours episodes and templated events."""
-        out = [self._companion(p) for p in self._pending]
+        out = [self._companion(p, day_us) for p in self._pending]
         self._pending = []
         for component in OFF_HOURS:
             out += self._off_hours(component, day_us, truth)
@@ -135,16 +135,17 @@ class EksEpisodes:
             out += self._templated(day_us)
         return out
 
-    def _companion(self, pending: _Pending) -> Planned:
+    def _companion(self, pending: _Pending, day_us: int) -> Planned:
         """The new replica set's scale-up: before the scale-down, or after it (Recreate;
-        never for a deployment planted into damage, whose object may be cut after it)."""
+        never for a deployment planted into damage, whose object may be cut after it); never
+        before the day began, so that it falls in the days its deployment is run for."""
         ctx, made = self.ctx, pending.made
         kwargs = made.kwargs
         after = made.planned.mark is None and ctx.rng.random() < RECREATE_SHARE
         if after:
             change_us = pending.change_us + SECOND * ctx.rng.randrange(2, 31)
         else:
-            change_us = pending.change_us - ctx.between(20 * SECOND, 4 * MINUTE)
+            change_us = max(day_us, pending.change_us - ctx.between(20 * SECOND, 4 * MINUTE))
         change_us -= change_us % SECOND
         if kwargs.get("involved_kind") == "Rollout":
             message = argo_scaling_message(
