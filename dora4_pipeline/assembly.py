@@ -97,7 +97,10 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
         resources={
             "archive": ArchiveResource(uri=settings.archive_uri),
             "tagging": TaggingResource(
-                tags_file=settings.tags_file, regions=list(settings.tag_regions)
+                tags_file=settings.tags_file,
+                regions=list(settings.tag_regions),
+                role_arn_template=settings.tag_role_arn,
+                accounts=list(settings.tag_accounts),
             ),
             "warehouse": WarehouseResource(
                 path=settings.warehouse,

@@ -39,6 +39,7 @@ classified as (
         coalesce(
             (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
+            or (source = 'aws.codedeploy' and detail_type = 'CodeDeploy Deployment State-change Notification')
             or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
             -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
             -- alert webhooks, under their configured sources (ops.webhook_sources)

@@ -1,6 +1,7 @@
 -- One row per successful deployment whose change time falls in [$start_day, $end_day].
 -- Duplicates (the same event delivered twice, the exporter re-sending) collapse to the
--- first arrival. Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
+-- first arrival. ECS counts rolling deployments and CodeDeploy blue/green ones alike.
+-- Ownership: Lambda and ECS take the AWS tags of the snapshot in force on
 -- the deployment's day (the latest snapshot on or before it, else the first one taken);
 -- EKS takes the Kubernetes labels carried by the event. Missing values are 'unassigned'.
 with deployment_events as (
@@ -16,9 +17,13 @@ first_arrivals as (
     ) = 1
 ),
 
+-- A short ECS service ARN takes the service's long ARN (stg_ecs_service_arns): one history.
 in_window as (
-    select * from first_arrivals
-    where day between $start_day and $end_day
+    select f.* replace (coalesce(a.long_arn, f.resource_id) as resource_id)
+    from first_arrivals f
+    left join staging.stg_ecs_service_arns a
+      on f.event_source = 'ecs' and a.short_arn = f.resource_id
+    where f.day between $start_day and $end_day
 ),
 
 snapshot_days as (

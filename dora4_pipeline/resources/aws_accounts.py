@@ -1,0 +1,89 @@
+"""AWS sessions per account: the caller's own, or a role assumed in each account.
+
+Organisations archive events from many accounts into one bus, but the Tagging and
+CodeDeploy APIs answer for one account only. With a role template
+(`arn:aws:iam::{account}:role/dora4-tag-reader`) every account is read through the role
+assumed in it; an account whose role cannot be assumed is reported, never fatal, so the
+other accounts still resolve.
+"""
+
+from __future__ import annotations
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+# Every client dora4 makes: a hung endpoint fails the lookup, not the run forever.
+CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3})
+SESSION_NAME = "dora4-ownership"
+
+
+class AccountUnreachable(Exception):
+    """The role could not be assumed in an account (or the account refused the call)."""
+
+    def __init__(self, account: str, role_arn: str, code: str) -> None:
+        super().__init__(
+            f"account {account}: cannot assume {role_arn} ({code}); its deployments stay "
+            "unassigned until the role exists and trusts the dora4 caller"
+        )
+        self.account, self.role_arn, self.code = account, role_arn, code
+
+
+def role_arn_for(template: str, account: str) -> str:
+    """`arn:aws:iam::{account}:role/x` with the account filled in."""
+    return template.replace("{account}", account)
+
+
+def client(session: boto3.session.Session, service: str, region: str | None):
+    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+
+
+class AccountSessions:
+    """One boto3 session per account, assumed once per run and reused for every region."""
+
+    def __init__(self, role_template: str | None) -> None:
+        self.role_template = role_template
+        self._base = boto3.session.Session()
+        self._sessions: dict[str, boto3.session.Session | AccountUnreachable] = {}
+
+    def session(self, account: str | None) -> boto3.session.Session:
+        """The caller's session without a template; else the role assumed in `account`.
+
+        Raises AccountUnreachable when the role cannot be assumed (cached: asked once).
+        """
+        if not self.role_template or not account:
+            return self._base
+        if account not in self._sessions:
+            self._sessions[account] = self._assume(account)
+        found = self._sessions[account]
+        if isinstance(found, AccountUnreachable):
+            raise found
+        return found
+
+    def _assume(self, account: str) -> boto3.session.Session | AccountUnreachable:
+        role_arn = role_arn_for(self.role_template or "", account)
+        sts = client(self._base, "sts", self._base.region_name)
+        try:
+            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)[
+                "Credentials"
+            ]
+        except botocore.exceptions.ClientError as error:
+            return AccountUnreachable(account, role_arn, error_code(error))
+        except botocore.exceptions.ParamValidationError:
+            return AccountUnreachable(account, role_arn, "InvalidRoleArn")
+        return boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self._base.region_name,
+        )
+
+    def unreachable(self, account: str, code: str) -> AccountUnreachable:
+        """Marks an assumed account as unusable (its role lacks a permission)."""
+        role_arn = role_arn_for(self.role_template or "", account)
+        self._sessions[account] = AccountUnreachable(account, role_arn, code)
+        return self._sessions[account]
+
+
+def error_code(error: botocore.exceptions.ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "") or "ClientError"
