@@ -56,6 +56,7 @@ from pathlib import Path
 from random import Random
 
 from dora4_pipeline.generator.catalog import tags_file
+from dora4_pipeline.generator.codedeploy import estate
 from dora4_pipeline.generator.dora_keys import DoraKeys
 from dora4_pipeline.generator.dora_keys import truth as dora_keys_truth
 from dora4_pipeline.generator.firehose import (
@@ -119,8 +120,9 @@ def generate(
     )
     truth = _truth(params, scenario, writer, start, days)
     truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
+    truth["codedeploy_near_misses"] = scenario.codedeploy.truth_near_misses(writer.survived)
     (archive.parent / "tags.json").write_text(
-        json.dumps(tags_file(account, region), indent=2) + "\n"
+        json.dumps(estate(tags_file(account, region), account, region), indent=2) + "\n"
     )
     (archive.parent / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     stats = writer.stats

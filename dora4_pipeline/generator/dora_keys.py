@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 
 from dora4_pipeline.generator.catalog import COMPONENTS, ECS_SERVICES
+from dora4_pipeline.generator.codedeploy import BLUE_GREEN_COMPONENTS
 from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
@@ -37,7 +38,8 @@ ROLLBACK_SHARE = 0.15  # Lambda deployments that redeploy the code before the pr
 _OFFSETS = (0, 60, 120, -300, 330)  # committers' UTC offsets, minutes
 _PRODUCTION = [c for c in COMPONENTS if (c.tags or {}).get("Environment") == "production"]
 _PROJECTS = sorted(
-    {(c.tags["Git.Projectid"], c.tags["Git.Repository"]) for c in COMPONENTS if c.tags
+    {(c.tags["Git.Projectid"], c.tags["Git.Repository"])
+     for c in COMPONENTS + BLUE_GREEN_COMPONENTS if c.tags
      and "Git.Projectid" in c.tags}
 )  # fmt: skip
 _ALERT_COMPONENTS = sorted({c.tags["Component.Name"] for c in _PRODUCTION})
