@@ -29,6 +29,7 @@ from dora4_pipeline.generator.codedeploy import BLUE_GREEN_COMPONENTS
 from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
+from dora4_pipeline.generator.migrations import history_arn, history_resource_id
 from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
 from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
 from dora4_pipeline.generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
@@ -109,7 +110,7 @@ class DoraKeys:
                     "identity": p.identity,
                     "deployment_id": event["detail"]["deploymentId"],
                     "started_at": event["detail"]["updatedAt"],
-                    "service_arn": event["resources"][0],
+                    "service_arn": history_arn(event["resources"][0]),
                 }
             )
 
@@ -269,7 +270,8 @@ class DoraKeys:
         service = ctx.rng.choice(_PRODUCTION_SERVICES)
         failed_us = self._time(day_us + 16 * HOUR, day_us + DAY - 3 * HOUR) + 123_000
         arn = service.resource_id(ctx.account, ctx.region)
-        back_to = self._last_completed(arn, failed_us) or ctx.ecs_deployment_id()
+        history = history_resource_id(service, ctx.account, ctx.region)  # short ARN: long one
+        back_to = self._last_completed(history, failed_us) or ctx.ecs_deployment_id()
         completed = deployment(ctx, service, failed_us + ctx.between(3 * MINUTE, 15 * MINUTE), 0,
                                SECOND * ctx.rng.randrange(1, 9))  # fmt: skip
         self.scenario.truth[completed.planned.identity] = completed.truth
@@ -300,7 +302,7 @@ class DoraKeys:
                         "identity": identity,
                         "deployment_id": failed_id,
                         "started_at": iso_utc(failed_us),
-                        "service_arn": arn,
+                        "service_arn": history,
                     }
                 )
         return [*out, completed.planned]

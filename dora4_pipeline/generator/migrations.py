@@ -30,3 +30,11 @@ def long_form(component: Component) -> Component | None:
     if component.kind != "ecs_service" or component.cluster is not None or not cluster:
         return None
     return Component(component.kind, component.name, component.tags, cluster)
+
+
+def history_arn(service_arn: str) -> str:
+    """An event's service ARN as truth keys it: a migrated short ARN becomes the long one."""
+    prefix, _, path = service_arn.partition(":service/")
+    if "/" in path or path not in MIGRATED:
+        return service_arn
+    return f"{prefix}:service/{MIGRATED[path]}/{path}"
