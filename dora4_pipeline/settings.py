@@ -95,6 +95,13 @@ class Settings:
             sensor_lookback_days=_parse_lookback(env.get("DORA4_SENSOR_LOOKBACK_DAYS")),
         )
 
+    def __post_init__(self) -> None:
+        if self.tag_accounts and not self.tag_role_arn:
+            raise ConfigError(
+                "DORA4_TAG_ACCOUNTS needs DORA4_TAG_ROLE_ARN: accounts are read through the "
+                "role assumed in each"
+            )
+
     @property
     def spec(self) -> MetricSpec:
         """The metric spec; a bad timezone or band set is a ConfigError here."""

@@ -3,6 +3,7 @@ server (real HTTP) with IAM enforced: the tag role is assumed in every account s
 events; one account refuses it and only its deployments stay unassigned."""
 
 import json
+import re
 import urllib.request
 from datetime import UTC, date, datetime
 
@@ -10,11 +11,12 @@ import boto3
 import dagster as dg
 import duckdb
 import pytest
-from archive_helpers import write_object
+from archive_helpers import codedeploy_event, write_object
 from aws_estate import ROLE_TEMPLATE, account_session, create_deployment_group
 from conftest import REGION
 
 from dora4_pipeline.assembly import build_definitions
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
 from dora4_pipeline.settings import Settings
 
@@ -25,35 +27,6 @@ READ_ANYTHING = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-
-
-def codedeploy_event(event_id: str, account: str, state: str, deployment_id: str) -> dict:
-    """Shape copied from AWS's documented example ("CodeDeploy Deployment State-change
-    Notification", https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html,
-    also https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-codedeploy.html);
-    only ids, names and times changed."""
-    return {
-        "account": account,
-        "region": REGION,
-        "detail-type": "CodeDeploy Deployment State-change Notification",
-        "source": "aws.codedeploy",
-        "version": "0",
-        "time": "2026-03-10T12:30:05Z",
-        "id": event_id,
-        "resources": [
-            f"arn:aws:codedeploy:{REGION}:{account}:application:AppECS-edge-storefront",
-            f"arn:aws:codedeploy:{REGION}:{account}:deploymentgroup:"
-            "AppECS-edge-storefront/DgpECS-edge-storefront",
-        ],
-        "detail": {
-            "instanceGroupId": "9fd2fbef-2157-40d8-91e7-6845af69e2d2",
-            "region": REGION,
-            "application": "AppECS-edge-storefront",
-            "deploymentId": deployment_id,
-            "state": state,
-            "deploymentGroup": "DgpECS-edge-storefront",
-        },
-    }
 
 
 def ecs_completed(account: str, deployment_id: str, service_arn: str) -> dict:
@@ -246,3 +219,23 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
         )
     ]
     assert REFUSING in group_problem and "AccessDenied" in group_problem
+
+
+def test_the_multi_account_settings_are_read_and_checked():
+    settings = Settings.from_env(
+        {
+            "DORA4_TAG_ROLE_ARN": ROLE_TEMPLATE,
+            "DORA4_TAG_ACCOUNTS": f"{PAYMENTS}, {COMMERCE}",
+            "DORA4_TAG_REGIONS": "eu-west-1,us-east-1",
+        }
+    )
+    assert settings.tag_role_arn == ROLE_TEMPLATE
+    assert settings.tag_accounts == (PAYMENTS, COMMERCE)
+    assert settings.tag_regions == ("eu-west-1", "us-east-1")
+    for env, message in (
+        ({"DORA4_TAG_ROLE_ARN": "arn:aws:iam::1:role/x"}, "{account}"),
+        ({"DORA4_TAG_ROLE_ARN": ROLE_TEMPLATE, "DORA4_TAG_ACCOUNTS": "12"}, "12-digit"),
+        ({"DORA4_TAG_ACCOUNTS": PAYMENTS}, "needs DORA4_TAG_ROLE_ARN"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            Settings.from_env(env)
