@@ -7,17 +7,20 @@ Output under `out_dir`:
   before the hour of any event inside it. The folder of the day after the last generated
   day holds only deliveries of earlier events (late ones, and those sent near midnight).
 - `tags.json`: `{"<ARN>": {"Ownership.BA": ..., ...}}` for tagged Lambda functions and
-  ECS services (untagged ones are absent, as from the Tagging API).
+  ECS services (untagged ones are absent, as from the Tagging API), in both accounts, and
+  the CodeDeploy deployment groups keyed by their ARN (codedeploy.py).
 - `truth.json`: what the generator wrote, never what a pipeline computed:
 
     {"params": {...},
      "deployments": [{"deployment_id": "lambda:<eventID>" | "ecs:<deploymentId>"
+                                       | "codedeploy:<deploymentId>" (ECS blue/green)
                                        | "eks:<metadata.uid>:<count>",
                       "event_source": "lambda" | "ecs" | "eks",
                       "deployed_at": "2026-03-17T14:02:11Z" (microseconds when present),
                       "day": "YYYY-MM-DD",
                       "component_type": "lambda_function" | "ecs_service" | "k8s_deployment",
-                      "resource_id": unqualified Lambda ARN | ECS service ARN
+                      "resource_id": unqualified Lambda ARN | ECS service ARN (the long
+                                     one for a short-ARN service migrated to it)
                                      | "<clusterName>/<namespace>/<deployment>",
                       "component_name", "environment", "ownership_ba", "ownership_pod",
                       "ownership_team", "compliance_namespace", "git_project_id",
@@ -29,6 +32,10 @@ Output under `out_dir`:
                                | "missing_field",
                        "field": "detail.deploymentId" (missing_field only)}],
      "empty_objects": ["<key>"],
+     "codedeploy_near_misses": [{"deployment_id": "codedeploy:<deploymentId>",
+                                 "near_miss_kind": "codedeploy_not_ecs"
+                                                   | "codedeploy_group_unresolved",
+                                 "day", "resource_id": the deployment group ARN}],
      "objects", "events", "noise_events", "lookalike_events", "deployment_events",
      "duplicate_events", "invalid_events", "late_events": n,
      "objects_per_day": {"YYYY-MM-DD": n},
