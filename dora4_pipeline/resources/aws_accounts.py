@@ -13,6 +13,8 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from dora4_pipeline.errors import ConfigError
+
 # Every client dora4 makes: a hung endpoint fails the lookup, not the run forever.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3})
 SESSION_NAME = "dora4-ownership"
@@ -71,6 +73,11 @@ class AccountSessions:
             return AccountUnreachable(account, role_arn, error_code(error))
         except botocore.exceptions.ParamValidationError:
             return AccountUnreachable(account, role_arn, "InvalidRoleArn")
+        except botocore.exceptions.NoCredentialsError:
+            raise ConfigError(
+                "no AWS credentials to assume DORA4_TAG_ROLE_ARN: set AWS_PROFILE or AWS "
+                "keys, or point DORA4_TAGS_FILE at a tags file"
+            ) from None
         return boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
