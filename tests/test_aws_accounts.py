@@ -21,6 +21,7 @@ from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_ser
 from dora4_pipeline.settings import Settings
 
 PAYMENTS, COMMERCE, REFUSING = "111111111111", "222222222222", "333333333333"
+LOCKED = "444444444444"  # its role can be assumed but may not read tags
 DAY = date(2026, 3, 10)
 NOON = datetime(2026, 3, 10, 12, tzinfo=UTC)
 READ_ANYTHING = {
@@ -57,7 +58,7 @@ def _service(session, cluster: str, name: str, tags: list[dict]) -> str:
     )["service"]["serviceArn"]
 
 
-def _tag_reader(session) -> None:
+def _tag_reader(session, policy: dict = READ_ANYTHING) -> None:
     """The role dora4 assumes, created in the account itself (as each account's admin would)."""
     iam = session.client("iam")
     iam.create_role(
@@ -65,7 +66,7 @@ def _tag_reader(session) -> None:
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )
     iam.put_role_policy(
-        RoleName="dora4-tag-reader", PolicyName="read", PolicyDocument=json.dumps(READ_ANYTHING)
+        RoleName="dora4-tag-reader", PolicyName="read", PolicyDocument=json.dumps(policy)
     )
 
 
@@ -79,7 +80,7 @@ def _dora4_caller() -> dict[str, str]:
             {
                 "Effect": "Allow",
                 "Action": "sts:AssumeRole",
-                "Resource": [ROLE_TEMPLATE.format(account=a) for a in (PAYMENTS, COMMERCE)],
+                "Resource": [ROLE_TEMPLATE.format(account=a) for a in (PAYMENTS, COMMERCE, LOCKED)],
             }
         ],
     }
@@ -116,6 +117,11 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
     payments, commerce = account_session(PAYMENTS, REGION), account_session(COMMERCE, REGION)
     for session in (payments, commerce):
         _tag_reader(session)
+    only_identity = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}],
+    }
+    _tag_reader(account_session(LOCKED, REGION), only_identity)
     ledger = _service(payments, "payments", "ledger-api", _tags("payments", "ledger"))
     legacy_long = _service(payments, "logistics", "warehouse-legacy", _tags("logistics", "stock"))
     storefront = _service(commerce, "edge", "storefront", _tags("commerce", "checkout"))
@@ -134,6 +140,7 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
     refusing = ecs_service_arn(
         service="reports", account=REFUSING, region=REGION, cluster="reports"
     )
+    locked = ecs_service_arn(service="vault", account=LOCKED, region=REGION, cluster="vault")
     archive = tmp_path / "archive"
     write_object(
         archive,
@@ -145,6 +152,7 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
             codedeploy_event("cd-success", COMMERCE, "SUCCESS", "d-STOREFRNT"),
             ecs_completed(REFUSING, "ecs-svc/3", refusing),
             codedeploy_event("cd-refused", REFUSING, "SUCCESS", "d-REFUSED01"),
+            ecs_completed(LOCKED, "ecs-svc/4", locked),
         ],
         name="a",
     )
@@ -186,7 +194,8 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
                 "from marts.fct_deployments order by all"
             ).fetchall()
             unreachable = conn.execute(
-                "select distinct account, role_arn from ops.tag_snapshot_unreachable"
+                "select distinct account, role_arn, reason from ops.tag_snapshot_unreachable "
+                "order by account"
             ).fetchall()
             near_misses = conn.execute(
                 "select near_miss_kind, deployment_id, resource_id "
@@ -205,10 +214,16 @@ def test_every_account_resolves_through_its_role_and_a_refusing_one_stays_unassi
             ("ecs:ecs-svc/1", ledger, "payments", "ledger"),
             ("ecs:ecs-svc/2", legacy_long, "logistics", "stock"),  # short ARN: one history
             ("ecs:ecs-svc/3", refusing, "unassigned", "unassigned"),
+            ("ecs:ecs-svc/4", locked, "unassigned", "unassigned"),
         ]
     )
     role = ROLE_TEMPLATE.format(account=REFUSING)
-    assert unreachable == [(REFUSING, role)]
+    assert [(account, arn) for account, arn, _ in unreachable] == [
+        (REFUSING, role),
+        (LOCKED, ROLE_TEMPLATE.format(account=LOCKED)),  # assumed, but GetResources refused
+    ]
+    assert "cannot assume" in unreachable[0][2] and "AccessDenied" in unreachable[0][2]
+    assert "tag:GetResources was refused" in unreachable[1][2]
     assert any(REFUSING in m and role in m for m in messages), "a warning names account and role"
     assert near_misses == [
         (

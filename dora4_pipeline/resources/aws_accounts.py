@@ -23,11 +23,15 @@ SESSION_NAME = "dora4-ownership"
 class AccountUnreachable(Exception):
     """The role could not be assumed in an account (or the account refused the call)."""
 
-    def __init__(self, account: str, role_arn: str, code: str) -> None:
-        super().__init__(
-            f"account {account}: cannot assume {role_arn} ({code}); its deployments stay "
-            "unassigned until the role exists and trusts the dora4 caller"
+    def __init__(self, account: str, role_arn: str, code: str, refused: str | None = None) -> None:
+        what = (
+            f"{role_arn} was assumed but {refused} was refused ({code}); its deployments "
+            f"stay unassigned until the role may call {refused}"
+            if refused
+            else f"cannot assume {role_arn} ({code}); its deployments stay unassigned until "
+            "the role exists and trusts the dora4 caller"
         )
+        super().__init__(f"account {account}: {what}")
         self.account, self.role_arn, self.code = account, role_arn, code
 
 
@@ -85,11 +89,11 @@ class AccountSessions:
             region_name=self._base.region_name,
         )
 
-    def unreachable(self, account: str, code: str) -> AccountUnreachable:
-        """Marks an assumed account as unusable (its role lacks a permission)."""
-        role_arn = role_arn_for(self.role_template or "", account)
-        self._sessions[account] = AccountUnreachable(account, role_arn, code)
-        return self._sessions[account]
+    def unreachable(self, account: str, code: str, refused: str) -> AccountUnreachable:
+        """What to report when the assumed role may not call `refused` (other calls may work)."""
+        return AccountUnreachable(
+            account, role_arn_for(self.role_template or "", account), code, refused
+        )
 
 
 def error_code(error: botocore.exceptions.ClientError) -> str:

@@ -87,7 +87,8 @@ class TaggingResource(dg.ConfigurableResource):
                         f"the Tagging API refused GetResources ({error_code(error)}): grant "
                         "tag:GetResources, or set DORA4_TAGS_FILE"
                     ) from None
-                found.unreachable.append(sessions.unreachable(account, error_code(error)))
+                refused = sessions.unreachable(account, error_code(error), "tag:GetResources")
+                found.unreachable.append(refused)
         return found
 
     def deployment_groups(self) -> dict[tuple[str, str, str, str], dict]:
