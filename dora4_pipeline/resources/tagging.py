@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class TaggingResource(dg.ConfigurableResource):
         return AccountSessions(self.role_arn_template)
 
     def snapshot(
-        self, seen_accounts: list[str] = (), sessions: AccountSessions | None = None
+        self, seen_accounts: Sequence[str] = (), sessions: AccountSessions | None = None
     ) -> TagSnapshot:
         """{resource ARN: {tag key: value}} as the source says now, and who could not answer."""
         if self.tags_file:
