@@ -102,6 +102,8 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
                 tags_file=settings.tags_file,
                 regions=list(settings.tag_regions),
                 network=settings.aws_network,
+                role_arn_template=settings.tag_role_arn,
+                accounts=list(settings.tag_accounts),
             ),
             "warehouse": WarehouseResource(
                 path=settings.warehouse,

@@ -73,6 +73,8 @@ class Settings:
     lateness_hours: int = DEFAULT_LATENESS_HOURS
     tag_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tag_regions: tuple[str, ...] = ()
+    tag_role_arn: str | None = None  # template with {account}: read every account through it
+    tag_accounts: tuple[str, ...] = ()
     unassigned_warn_share: float = DEFAULT_UNASSIGNED_WARN_SHARE
     schedule_cron: str = DEFAULT_SCHEDULE_CRON
     timezone: str = "UTC"
@@ -92,6 +94,11 @@ class Settings:
     max_change_ahead_days: int = DEFAULT_MAX_CHANGE_AHEAD_DAYS
 
     def __post_init__(self) -> None:
+        if self.tag_accounts and not self.tag_role_arn:
+            raise ConfigError(
+                "DORA4_TAG_ACCOUNTS needs DORA4_TAG_ROLE_ARN: accounts are read through the "
+                "role assumed in each"
+            )
         age = self.max_change_age_days
         if age is not None and age < self.lateness_days + 1:
             raise ConfigError(
@@ -121,6 +128,8 @@ class Settings:
             tag_regions=tuple(
                 r.strip() for r in (env.get("DORA4_TAG_REGIONS") or "").split(",") if r.strip()
             ),
+            tag_role_arn=_parse_role_template(env.get("DORA4_TAG_ROLE_ARN")),
+            tag_accounts=_parse_accounts(env.get("DORA4_TAG_ACCOUNTS")),
             unassigned_warn_share=_parse_share(env.get("DORA4_UNASSIGNED_WARN_SHARE")),
             schedule_cron=_parse_cron(env.get("DORA4_SCHEDULE_CRON")),
             timezone=env.get("DORA4_TIMEZONE") or "UTC",
@@ -327,6 +336,27 @@ def _parse_lookback(text: str | None) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 366:
         raise ConfigError(f"DORA4_SENSOR_LOOKBACK_DAYS: '{text}' must be whole days from 1 to 366")
     return int(text)
+
+
+def _parse_role_template(text: str | None) -> str | None:
+    """DORA4_TAG_ROLE_ARN='arn:aws:iam::{account}:role/dora4-tag-reader'."""
+    if not text:
+        return None
+    if not text.startswith("arn:") or "{account}" not in text or ":role/" not in text:
+        raise ConfigError(
+            f"DORA4_TAG_ROLE_ARN: '{text}' must be a role ARN template with {{account}}, "
+            "like arn:aws:iam::{account}:role/dora4-tag-reader"
+        )
+    return text
+
+
+def _parse_accounts(text: str | None) -> tuple[str, ...]:
+    """DORA4_TAG_ACCOUNTS='111122223333,444455556666': accounts read even with no events."""
+    accounts = tuple(a.strip() for a in (text or "").split(",") if a.strip())
+    bad = [a for a in accounts if not (a.isdigit() and len(a) == 12)]
+    if bad:
+        raise ConfigError(f"DORA4_TAG_ACCOUNTS: {bad} are not 12-digit AWS account ids")
+    return accounts
 
 
 def _parse_share(text: str | None) -> float:

@@ -37,3 +37,34 @@ def lambda_deploy(event_id: str, when: datetime) -> dict:
         region="eu-west-1",
         publish=True,
     )
+
+
+def codedeploy_event(
+    event_id: str, account: str, state: str, deployment_id: str, region: str = "eu-west-1"
+) -> dict:
+    """Shape copied from AWS's documented example ("CodeDeploy Deployment State-change
+    Notification", https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html,
+    also https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-codedeploy.html);
+    only ids, names and times changed."""
+    return {
+        "account": account,
+        "region": region,
+        "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy",
+        "version": "0",
+        "time": "2026-03-10T12:30:05Z",
+        "id": event_id,
+        "resources": [
+            f"arn:aws:codedeploy:{region}:{account}:application:AppECS-edge-storefront",
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:"
+            "AppECS-edge-storefront/DgpECS-edge-storefront",
+        ],
+        "detail": {
+            "instanceGroupId": "9fd2fbef-2157-40d8-91e7-6845af69e2d2",
+            "region": region,
+            "application": "AppECS-edge-storefront",
+            "deploymentId": deployment_id,
+            "state": state,
+            "deploymentGroup": "DgpECS-edge-storefront",
+        },
+    }

@@ -59,11 +59,32 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def deployment(event: dict) -> tuple[str, datetime] | None:
-    """(deployment_id, change time) when the CONTRACT counts the event, else None."""
+def ecs_groups(tags_json: dict) -> set[str]:
+    """ARNs of the CodeDeploy deployment groups tags.json says deploy an ECS service."""
+    return {
+        arn
+        for arn, info in tags_json.items()
+        if ":deploymentgroup:" in arn
+        and info.get("computePlatform") == "ECS"
+        and info["ecsServices"]
+    }
+
+
+def deployment(event: dict, groups: set[str] = frozenset()) -> tuple[str, datetime] | None:
+    """(deployment_id, change time) when the CONTRACT counts the event, else None.
+
+    A CodeDeploy SUCCESS counts when its group (resources[1]) deploys an ECS service; its
+    time is the envelope's (the detail has none).
+    """
     detail = event.get("detail")
     if not isinstance(detail, dict):
         return None
+    if (
+        event.get("detail-type") == "CodeDeploy Deployment State-change Notification"
+        and detail.get("state") == "SUCCESS"
+        and event["resources"][1] in groups
+    ):
+        return f"codedeploy:{detail['deploymentId']}", parse_time(event["time"])
     if (
         event.get("source") == "aws.lambda"
         and event.get("detail-type") == "AWS API Call via CloudTrail"
@@ -163,13 +184,14 @@ def generated(tmp_path_factory) -> tuple[Path, dict, dict]:
 
 def test_an_independent_reader_finds_exactly_the_truth(generated):
     out, summary, truth = generated
+    groups = ecs_groups(json.loads((out / "tags.json").read_text()))
     found: dict[str, datetime] = {}
     envelopes: dict[str, Counter] = {}  # deployment_id -> envelope id -> copies
     scalings: list[dict] = []
     for key, data in archive_objects(out / "archive"):
         delivered = datetime.strptime(key[:13], "%Y/%m/%d/%H").replace(tzinfo=UTC)
         for value in read_values(read_text(data)):
-            if isinstance(value, dict) and (hit := deployment(value)):
+            if isinstance(value, dict) and (hit := deployment(value, groups)):
                 if not plausible(hit[1], delivered):
                     continue
                 found.setdefault(*hit)
@@ -190,7 +212,8 @@ def test_an_independent_reader_finds_exactly_the_truth(generated):
     assert any(s["owner"][2] == "Rollout" and s["identity"] in counted for s in scalings)
     per_day = {day: Counter() for day in truth["deployments_per_day"]}
     for identity, changed in found.items():
-        per_day[changed.date().isoformat()][identity.split(":")[0]] += 1
+        source = identity.split(":")[0].replace("codedeploy", "ecs")  # blue/green ECS
+        per_day[changed.date().isoformat()][source] += 1
     assert {day: dict(counts) for day, counts in per_day.items()} == {
         day: {source: n for source, n in counts.items() if n}
         for day, counts in truth["deployments_per_day"].items()
@@ -257,4 +280,5 @@ def test_without_corruption_nothing_is_lost(tmp_path):
     truth = json.loads((tmp_path / "truth.json").read_text())
     assert truth["dead_letters"] == truth["lost_deployments"] == truth["empty_objects"] == []
     tags = json.loads((tmp_path / "tags.json").read_text())
-    assert all(arn.startswith(("arn:aws:lambda:", "arn:aws:ecs:")) for arn in tags)
+    prefixes = ("arn:aws:lambda:", "arn:aws:ecs:", "arn:aws:codedeploy:")
+    assert all(arn.startswith(prefixes) for arn in tags)

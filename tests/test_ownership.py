@@ -51,6 +51,18 @@ def test_counts_per_day_ba_pod_team_environment_match_truth_zero_days_included(
         (rows_total,) = conn.execute(
             "select count(*) from marts.deployment_frequency_daily"
         ).fetchone()
+        near_misses = conn.execute(
+            "select deployment_id, near_miss_kind, day::varchar, resource_id "
+            "from staging.stg_codedeploy_near_misses"
+        ).fetchall()
+    assert sorted(near_misses) == sorted(
+        (r["deployment_id"], r["near_miss_kind"], r["day"], r["resource_id"])
+        for r in truth["codedeploy_near_misses"]
+    )
+    assert {kind for _, kind, _, _ in near_misses} == {
+        "codedeploy_group_unresolved",
+        "codedeploy_not_ecs",
+    }
     found = Counter({(d.isoformat(), *group): n for d, *group, n in rows if n})
     assert found == expected
     assert rows_total == groups * days == groups * ARCHIVE_DAYS, "zero-filled"

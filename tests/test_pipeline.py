@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 from archive_helpers import lambda_deploy, write_object
+from aws_estate import ROLE_TEMPLATE, create_generated_deployment_groups
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION, upload_folder
 
 from dora4_pipeline.assembly import build_definitions
@@ -74,6 +75,9 @@ def test_s3_archive_gives_the_generators_truth_and_a_rerun_changes_nothing(
     warehouse = tmp_path / "dora4.duckdb"
     monkeypatch.setenv("DORA4_ARCHIVE_URI", "s3://org-eventbridge-archive/firehose/events/")
     monkeypatch.setenv("DORA4_WAREHOUSE", str(warehouse))
+    # CodeDeploy's deployment groups live in the events' own accounts, read through the role
+    create_generated_deployment_groups((generated / "tags.json").read_text())
+    monkeypatch.setenv("DORA4_TAG_ROLE_ARN", ROLE_TEMPLATE)
     argv = ["run", "--start", FIRST.isoformat(), "--end", LAST.isoformat()]
 
     assert main(argv) == 0
@@ -140,7 +144,13 @@ def test_late_and_fixed_objects_reach_the_day_they_belong_to(generated, truth, t
                 "select count(*) from marts.fct_deployments where day = ?", [FIRST]
             ).fetchone()[0]
 
-    expected_first = sum(truth["deployments_per_day"][FIRST.isoformat()].values())
+    # Without the tag step CodeDeploy's deployment groups are never resolved: its SUCCESS
+    # events stay near misses here (stg_codedeploy_near_misses), not deployments.
+    expected_first = sum(
+        1
+        for d in truth["deployments"]
+        if d["day"] == FIRST.isoformat() and not d["deployment_id"].startswith("codedeploy:")
+    )
     with dg.instance_for_test() as instance:
 
         def run(selection, day):

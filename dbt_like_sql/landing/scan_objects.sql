@@ -42,6 +42,7 @@ classified as (
         coalesce(
             (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
+            or (source = 'aws.codedeploy' and detail_type = 'CodeDeploy Deployment State-change Notification')
             -- Kubernetes: the whole event, or the flat map of an exporter `details:` template
             or detail ->> 'reason' = 'ScalingReplicaSet'
             -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie

@@ -1,9 +1,10 @@
 -- One row per successful deployment whose change time falls in [$start_day, $end_day].
 -- Duplicates (the same event delivered twice, the exporter re-sending) collapse to the
 -- first arrival: the earliest delivered (Firehose's time), then the object key, so the
--- trace is the same whichever run landed which copy first. Ownership: Lambda and ECS take
--- the AWS tags of the snapshot in force on the deployment's day (the latest snapshot on or
--- before it, else the first one taken);
+-- trace is the same whichever run landed which copy first. ECS counts rolling deployments
+-- and CodeDeploy blue/green ones alike. Ownership: Lambda and ECS take the AWS tags of the
+-- snapshot in force on the deployment's day (the latest snapshot on or before it, else the
+-- first one taken; a short ECS ARN by its service's long ARN);
 -- EKS takes the labels and annotations of the involved object carried by the event (same
 -- keys and aliases; an annotation wins over a label, as values such as group/repo can only be
 -- annotations). A custom deployment takes the component, environment and tags its event
@@ -22,9 +23,13 @@ first_arrivals as (
     ) = 1
 ),
 
+-- A short ECS service ARN takes the service's long ARN (stg_ecs_service_arns): one history.
 in_window as (
-    select * from first_arrivals
-    where day between $start_day and $end_day
+    select f.* replace (coalesce(a.long_arn, f.resource_id) as resource_id)
+    from first_arrivals f
+    left join staging.stg_ecs_service_arns a
+      on f.event_source = 'ecs' and a.short_arn = f.resource_id
+    where f.day between $start_day and $end_day
 ),
 
 snapshot_days as (

@@ -55,8 +55,10 @@ incidents as (
 ),
 
 ecs_failures as (
-    select * from staging.stg_ecs_deployment_failures
-    where problem is null
+    select f.* replace (coalesce(a.long_arn, f.service_arn) as service_arn)
+    from staging.stg_ecs_deployment_failures f
+    left join staging.stg_ecs_service_arns a on a.short_arn = f.service_arn
+    where f.problem is null
     qualify row_number() over (
         partition by failure_id order by delivered_at, source_object, source_event_id
     ) = 1

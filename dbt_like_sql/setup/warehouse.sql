@@ -107,6 +107,32 @@ create table if not exists ops.tag_snapshot_days (
     resources       bigint not null
 );
 
+-- Accounts whose tag role could not be assumed when a day's snapshot was taken
+-- (DORA4_TAG_ROLE_ARN): their deployments stay unassigned; the day is taken again on the
+-- next run, so fixing the role fills them in.
+create table if not exists ops.tag_snapshot_unreachable (
+    snapshot_day    date not null,
+    account         varchar not null,
+    role_arn        varchar not null,
+    reason          varchar not null,     -- the STS or API error code and what to do
+    observed_at     timestamptz not null
+);
+
+-- What CodeDeploy's GetDeploymentGroup said about each deployment group seen in a
+-- CodeDeploy state-change event (or the tags file's entry): the ECS services a blue/green
+-- deployment deploys. Kept once resolved; a group with a problem is asked again next run.
+create table if not exists raw.codedeploy_deployment_groups (
+    account          varchar not null,
+    region           varchar not null,
+    application      varchar not null,
+    deployment_group varchar not null,
+    compute_platform varchar,             -- ECS | Server | Lambda; NULL when unresolved
+    ecs_services     json,                -- [{"clusterName", "serviceName"}]
+    problem          varchar,             -- why it could not be resolved; NULL when resolved
+    observed_at      timestamptz not null,
+    primary key (account, region, application, deployment_group)
+);
+
 -- Tag keys (and their configured aliases) that make up the ownership schema.
 create table if not exists ops.tag_key_aliases (
     alias           varchar primary key,

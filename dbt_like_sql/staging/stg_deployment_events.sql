@@ -5,6 +5,8 @@ with unioned as (
     union all by name
     select * from staging.stg_ecs_deployments
     union all by name
+    select * from staging.stg_codedeploy_deployments
+    union all by name
     select * from staging.stg_eks_deployments
     union all by name
     select * from staging.stg_custom_deployments

@@ -5,7 +5,7 @@
 -- (an event shape AWS or a tool added since): the `no_unrecognised_signals` check warns
 -- about them with examples. The others are known look-alikes, counted per kind in the run's
 -- metadata. Kubernetes' near misses are staging.stg_eks_near_misses' (read with the EKS
--- rule's own parsing of the wordings).
+-- rule's own parsing of the wordings), CodeDeploy's staging.stg_codedeploy_near_misses'.
 with lambda_calls as (
     select
         *,
@@ -85,6 +85,8 @@ unioned as (
     select * from ecs_misses
     union all by name
     select * from staging.stg_eks_near_misses
+    union all by name
+    select * from staging.stg_codedeploy_near_misses
     union all by name
     select * from custom_misses
 ),

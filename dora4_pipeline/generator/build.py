@@ -7,17 +7,20 @@ Output under `out_dir`:
   before the hour of any event inside it. The folder of the day after the last generated
   day holds only deliveries of earlier events (late ones, and those sent near midnight).
 - `tags.json`: `{"<ARN>": {"Ownership.BA": ..., ...}}` for tagged Lambda functions and
-  ECS services (untagged ones are absent, as from the Tagging API).
+  ECS services (untagged ones are absent, as from the Tagging API), in both accounts, and
+  the CodeDeploy deployment groups keyed by their ARN (codedeploy.py).
 - `truth.json`: what the generator wrote, never what a pipeline computed:
 
     {"params": {...},
      "deployments": [{"deployment_id": "lambda:<eventID>" | "ecs:<deploymentId>"
+                                       | "codedeploy:<deploymentId>" (ECS blue/green)
                                        | "eks:<metadata.uid>:<count>",
                       "event_source": "lambda" | "ecs" | "eks",
                       "deployed_at": "2026-03-17T14:02:11Z" (microseconds when present),
                       "day": "YYYY-MM-DD",
                       "component_type": "lambda_function" | "ecs_service" | "k8s_deployment",
-                      "resource_id": unqualified Lambda ARN | ECS service ARN
+                      "resource_id": unqualified Lambda ARN | ECS service ARN (the long
+                                     one for a short-ARN service migrated to it)
                                      | "<clusterName>/<namespace>/<deployment>",
                       "component_name", "environment", "ownership_ba", "ownership_pod",
                       "ownership_team", "compliance_namespace", "git_project_id",
@@ -33,6 +36,10 @@ Output under `out_dir`:
                        "field": "detail.deploymentId" (missing_field),
                                 "detail.updatedAt" (implausible_time: dated 1970)}],
      "empty_objects": ["<key>"],
+     "codedeploy_near_misses": [{"deployment_id": "codedeploy:<deploymentId>",
+                                 "near_miss_kind": "codedeploy_not_ecs"
+                                                   | "codedeploy_group_unresolved",
+                                 "day", "resource_id": the deployment group ARN}],
      "objects", "events", "noise_events", "lookalike_events", "deployment_events",
      "duplicate_events", "invalid_events", "late_events": n,
      "objects_per_day": {"YYYY-MM-DD": n},
@@ -71,6 +78,7 @@ from random import Random
 
 from dora4_pipeline.generator import custom_events
 from dora4_pipeline.generator.catalog import tags_file
+from dora4_pipeline.generator.codedeploy import estate
 from dora4_pipeline.generator.custom_events import CustomEvents
 from dora4_pipeline.generator.dora_keys import DoraKeys
 from dora4_pipeline.generator.dora_keys import truth as dora_keys_truth
@@ -137,15 +145,17 @@ def generate(
     )
     truth = _truth(params, scenario, writer, start, days)
     truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
+    truth["codedeploy_near_misses"] = scenario.codedeploy.truth_near_misses(writer.survived)
     extra = custom_events.truth(custom, truth["deployments"], writer.survived)
     truth["failures"] = sorted(
         truth["failures"] + extra.pop("failures"), key=lambda f: (f["started_at"], f["failure_id"])
     )
     by_kind = Counter(near_miss_counts(writer.survived, keys.ecs_failed))
     by_kind.update(row["near_miss_kind"] for row in truth["near_misses"])
+    by_kind.update(row["near_miss_kind"] for row in truth["codedeploy_near_misses"])
     truth.update(extra, near_misses_by_kind=dict(sorted(by_kind.items())))
     (archive.parent / "tags.json").write_text(
-        json.dumps(tags_file(account, region), indent=2) + "\n"
+        json.dumps(estate(tags_file(account, region), account, region), indent=2) + "\n"
     )
     (archive.parent / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     stats = writer.stats

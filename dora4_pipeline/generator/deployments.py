@@ -17,6 +17,7 @@ from dora4_pipeline.generator.events import (
     scaling_message,
 )
 from dora4_pipeline.generator.firehose import at
+from dora4_pipeline.generator.migrations import history_resource_id
 from dora4_pipeline.generator.noise import pod_hash
 from dora4_pipeline.generator.specials import (
     SECOND,
@@ -58,7 +59,7 @@ def deployment(
         "deployed_at": iso_utc(change_us),
         "day": at(change_us).date().isoformat(),
         "component_type": component.kind,
-        "resource_id": component.resource_id(ctx.account, ctx.region),
+        "resource_id": history_resource_id(component, ctx.account, ctx.region),
         **component.ownership(),
     }
     planned = Planned(0, envelope_us, rendered(build, kwargs), "deployment", identity)

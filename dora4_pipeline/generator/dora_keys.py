@@ -25,9 +25,11 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 
 from dora4_pipeline.generator.catalog import COMPONENTS, ECS_SERVICES
+from dora4_pipeline.generator.codedeploy import BLUE_GREEN_COMPONENTS
 from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
+from dora4_pipeline.generator.migrations import history_arn, history_resource_id
 from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
 from dora4_pipeline.generator.specials import (
     SECOND,
@@ -44,7 +46,8 @@ ROLLBACK_SHARE = 0.15  # Lambda deployments that redeploy the code before the pr
 _OFFSETS = (0, 60, 120, -300, 330)  # committers' UTC offsets, minutes
 _PRODUCTION = [c for c in COMPONENTS if (c.tags or {}).get("Environment") == "production"]
 _PROJECTS = sorted(
-    {(c.tags["Git.Projectid"], c.tags["Git.Repository"]) for c in COMPONENTS if c.tags
+    {(c.tags["Git.Projectid"], c.tags["Git.Repository"])
+     for c in COMPONENTS + BLUE_GREEN_COMPONENTS if c.tags
      and "Git.Projectid" in c.tags}
 )  # fmt: skip
 _ALERT_COMPONENTS = sorted({c.tags["Component.Name"] for c in _PRODUCTION})
@@ -114,7 +117,7 @@ class DoraKeys:
                     "identity": p.identity,
                     "deployment_id": event["detail"]["deploymentId"],
                     "started_at": event["detail"]["updatedAt"],
-                    "service_arn": event["resources"][0],
+                    "service_arn": history_arn(event["resources"][0]),
                 }
             )
 
@@ -276,7 +279,8 @@ class DoraKeys:
         service = ctx.rng.choice(_PRODUCTION_SERVICES)
         failed_us = self._time(day_us + 16 * HOUR, day_us + DAY - 3 * HOUR) + 123_000
         arn = service.resource_id(ctx.account, ctx.region)
-        back_to = self._last_completed(arn, failed_us) or ctx.ecs_deployment_id()
+        history = history_resource_id(service, ctx.account, ctx.region)  # short ARN: long one
+        back_to = self._last_completed(history, failed_us) or ctx.ecs_deployment_id()
         completed = deployment(ctx, service, failed_us + ctx.between(3 * MINUTE, 15 * MINUTE), 0,
                                SECOND * ctx.rng.randrange(1, 9))  # fmt: skip
         self.scenario.truth[completed.planned.identity] = completed.truth
@@ -311,7 +315,7 @@ class DoraKeys:
                         "identity": identity,
                         "deployment_id": failed_id,
                         "started_at": iso_utc(failed_us),
-                        "service_arn": arn,
+                        "service_arn": history,
                     }
                 )
         return [*out, completed.planned]

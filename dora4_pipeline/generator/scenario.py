@@ -20,6 +20,7 @@ from dora4_pipeline.generator.catalog import (
     Component,
 )
 from dora4_pipeline.generator.clocks import epoch_clock_deployment
+from dora4_pipeline.generator.codedeploy import CodeDeployPlanner
 from dora4_pipeline.generator.deployments import (
     Deployment,
     deployment,
@@ -114,10 +115,12 @@ class Scenario:
         self.truth: dict[str, dict] = {}  # deployment_id -> row, every one planned
         self.made: list[Deployment] = []  # every deployment planned, for dora_keys.py
         self.eks = EksEpisodes(self.ctx)  # rollouts' scale-ups, scale-to-zero, templates
+        self.codedeploy = CodeDeployPlanner(seed, account, region, self.truth)
 
     def plan_day(self, day_index: int) -> list[Planned]:
         day_us = self.start_us + day_index * DAY
         planned = self._deployments(day_us) + self._lookalikes(day_us) + self._late_noise(day_us)
+        planned += self.codedeploy.plan_day(day_us, self.volume.deployments)
         if self.corrupt and day_index == 0:
             planned += self._damage(day_us)
         return planned + self.eks.plan_day(day_us, self.truth, self.corrupt)

@@ -30,11 +30,15 @@ class AwsNetwork(dg.Config):
     max_attempts: int = DEFAULT_AWS_MAX_ATTEMPTS
     retry_mode: str = DEFAULT_AWS_RETRY_MODE
 
-    def client(self, service: str, region: str | None = None):
-        """A boto3 client with these limits; credentials and endpoint as the env says now."""
+    def client(
+        self, service: str, region: str | None = None, session: boto3.session.Session | None = None
+    ):
+        """A boto3 client with these limits; credentials and endpoint as the env says now (or
+        as `session`, a role assumed in another account, says)."""
         config = botocore.config.Config(
             connect_timeout=self.connect_timeout_seconds,
             read_timeout=self.read_timeout_seconds,
             retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
         )
-        return boto3.session.Session().client(service, region_name=region, config=config)
+        session = session or boto3.session.Session()
+        return session.client(service, region_name=region, config=config)
