@@ -25,7 +25,7 @@ ARCHIVE_DAYS = 2
 def _isolated_environment(monkeypatch, tmp_path):
     """No test sees the developer's AWS, Datadog or dora4 settings."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "DD_", "DORA4_", "DAGSTER_HOME")):
+        if name.startswith(("AWS_", "DD_", "DORA4_", "GITLAB_", "DAGSTER_HOME")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))

@@ -40,11 +40,18 @@ classified as (
             (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
             or (detail ->> 'reason' = 'ScalingReplicaSet' and json_exists(detail, '$.involvedObject'))
-            -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
-            -- alert webhooks, under their configured sources (ops.event_sources), and the custom events
+            -- the other DORA keys: GitLab webhooks and Opsgenie alert webhooks, under their
+            -- configured sources (ops.event_sources), and the custom events. A GitLab relay
+            -- chooses its own detail-type: a hook is kept by its own content (`object_kind`),
+            -- or whole when a relay wrapped it (`detail.body`, API Gateway style); staging
+            -- unwraps it and decides (stg_gitlab_pushes.sql)
             or (
                 source_is(source, 'gitlab')
-                and detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
+                and (
+                    detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
+                    or json_exists(detail, '$.object_kind')
+                    or json_exists(detail, '$.body')
+                )
             )
             or source_is(source, 'opsgenie')
             or source_is(source, 'custom'),

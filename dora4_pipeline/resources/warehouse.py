@@ -116,6 +116,7 @@ class WarehouseResource(dg.ConfigurableResource):
             return
         conn.execute(sql.load("setup/warehouse"))
         conn.execute(sql.load("setup/dora_periods"))
+        conn.execute(sql.load("setup/gitlab_commits"))
         self._sync_configuration(conn)
         sql.build_views(conn)
         conn.execute(
