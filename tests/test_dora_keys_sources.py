@@ -28,6 +28,7 @@ from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.normalize.keys import build_changes_asset, build_failures_asset
 from dora4_pipeline.partitions import daily_partitions, range_tags
 from dora4_pipeline.resources.archive import ArchiveResource, LocalArchive
+from dora4_pipeline.resources.gitlab import GitLabResource
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -61,8 +62,9 @@ def _table_rows(conn, table: str, columns: tuple[str, ...]) -> list[tuple]:
 
 # the generated archive ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def materialized(generated, tmp_path_factory):
-    """Landing, tags, deployments and both key tables over the generated days, as one run."""
+def materialized(generated, gitlab_api, tmp_path_factory):
+    """Landing, tags, deployments and both key tables over the generated days, as one run,
+    with GitLab's API (a stand-in) answering for the pushes of more than 20 commits."""
     work = tmp_path_factory.mktemp("keys")
     partitions = daily_partitions(ARCHIVE_START.isoformat())
     assets = [
@@ -84,6 +86,7 @@ def materialized(generated, tmp_path_factory):
                 "tagging": TaggingResource(tags_file=str(generated / "tags.json")),
                 "warehouse": warehouse,
                 "lake": ParquetLakeResource(uri=str(work / "parquet")),
+                "gitlab": GitLabResource(url=gitlab_api[1], token="glpat-test"),
             },
         )
     assert result.success

@@ -8,6 +8,8 @@ Output under `out_dir`:
   day holds only deliveries of earlier events (late ones, and those sent near midnight).
 - `tags.json`: `{"<ARN>": {"Ownership.BA": ..., ...}}` for tagged Lambda functions and
   ECS services (untagged ones are absent, as from the Tagging API).
+- `gitlab_api.json`: `{"<project> <before> <after>": [commit, ...]}`, what GitLab's compare
+  API answers for each push of more than 20 commits (tests serve it from a stand-in).
 - `truth.json`: what the generator wrote, never what a pipeline computed:
 
     {"params": {...},
@@ -34,7 +36,13 @@ Output under `out_dir`:
      "objects_per_day": {"YYYY-MM-DD": n},
      "changes": [{"deployment_id", "commit_sha", "committed_at", "deployed_at",
                   "lead_time_seconds", "component_name", "environment", "ownership_ba",
-                  "ownership_pod", "ownership_team"}, ...]  (dora_keys.py: the README's rules),
+                  "ownership_pod", "ownership_team",
+                  "beyond_hook": true for a commit the push hook left out (a push of more
+                  than 20 commits: only GitLab's API lists it)}, ...]
+                 (dora_keys.py: the README's rules),
+     "commits_left_out": [{"event_id", "project_id", "before", "after",
+                           "total_commits_count", "left_out"}, ...]  (default-branch pushes
+                          whose hook listed the newest 20 commits only),
      "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
                    "component_name", "environment", "ownership_*"}, ...]}
@@ -123,6 +131,8 @@ def generate(
         json.dumps(tags_file(account, region), indent=2) + "\n"
     )
     (archive.parent / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    # what GitLab's compare API answers for the pushes of more than 20 commits (a test stand-in)
+    (archive.parent / "gitlab_api.json").write_text(json.dumps(keys.gitlab_api) + "\n")
     stats = writer.stats
     return {
         "out_dir": str(archive.parent),
