@@ -40,6 +40,7 @@ Output under `out_dir`:
                   "beyond_hook": true for a commit the push hook left out (a push of more
                   than 20 commits: only GitLab's API lists it)}, ...]
                  (dora_keys.py: the README's rules),
+     "deployment_versions": {"lambda:<eventID>": "<codeSha256>"}  (fct_deployments.version),
      "commits_left_out": [{"event_id", "project_id", "before", "after",
                            "total_commits_count", "left_out"}, ...]  (default-branch pushes
                           whose hook listed the newest 20 commits only),

@@ -377,6 +377,12 @@ def truth(keys: DoraKeys, deployments: list[dict], survived: set[str]) -> dict:
     return {
         "changes": _changes(keys.pushes, deployments, survived),
         "commits_left_out": _left_out(keys.pushes, survived),
+        # fct_deployments.version: each Lambda deployment's codeSha256 (others have none)
+        "deployment_versions": {
+            d["deployment_id"]: keys.code_sha[d["deployment_id"]]
+            for d in deployments
+            if d["deployment_id"] in keys.code_sha
+        },
         "failures": sorted(
             _incidents(keys.alerts, deployments, survived)
             + _circuit_breakers(keys.ecs_failed, deployments, survived)
