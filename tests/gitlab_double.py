@@ -74,20 +74,29 @@ class GitLabDouble:
             return status, extra, {"message": f"{status} scripted"}
         parts = urlsplit(raw_path)
         segments = parts.path.split("/")
-        if segments[1:3] != ["api", "v4"] or segments[3] != "projects" or segments[5:] != [
-            "repository",
-            "compare",
-        ]:
+        if (
+            segments[1:3] != ["api", "v4"]
+            or segments[3] != "projects"
+            or segments[5:]
+            != [
+                "repository",
+                "compare",
+            ]
+        ):
             return 404, {}, {"message": "404 Not Found"}
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         commits = self.compares.get(f"{unquote(segments[4])} {query.get('from')} {query.get('to')}")
         if commits is None:
             return 404, {}, {"message": "404 Commit Not Found"}
-        return 200, {}, {
-            "commit": commits[-1],
-            "commits": commits,
-            "diffs": [],
-            "compare_timeout": False,
-            "compare_same_ref": False,
-            "web_url": f"https://gitlab.example.com/-/compare/{query['from']}...{query['to']}",
-        }
+        return (
+            200,
+            {},
+            {
+                "commit": commits[-1],
+                "commits": commits,
+                "diffs": [],
+                "compare_timeout": False,
+                "compare_same_ref": False,
+                "web_url": f"https://gitlab.example.com/-/compare/{query['from']}...{query['to']}",
+            },
+        )

@@ -279,7 +279,8 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
             "lead_time_p90_seconds, lead_time_samples, lead_time_excluded, failed_deployments, "
             "change_failure_rate, time_to_restore_median_seconds, restore_samples, "
             "failed_deployment_recovery_median_seconds, failed_deployment_recovery_samples, "
-            "lead_time_commits_missing from marts.dora_weekly where grouping = 'pod' and environment = 'production' "
+            "lead_time_commits_missing from marts.dora_weekly "
+            "where grouping = 'pod' and environment = 'production' "
             "and period_start = ?",
             [WEEK],
         ).fetchall()

@@ -28,7 +28,6 @@ from dora4_pipeline.generator.catalog import COMPONENTS, ECS_SERVICES
 from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
 from dora4_pipeline.generator.relays import (
     HOOK_COMMITS,
     gitlab_compare,
@@ -36,6 +35,7 @@ from dora4_pipeline.generator.relays import (
     relay_of,
     relayed_push,
 )
+from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
 from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
 from dora4_pipeline.generator.webhooks import iso_with_offset
 

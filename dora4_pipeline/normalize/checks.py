@@ -31,9 +31,7 @@ def lead_time_commits_complete(warehouse: WarehouseResource) -> dg.AssetCheckRes
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "lead_time_commits_missing": int(missing),
-            "gitlab_fetches_by_status": dg.MetadataValue.md(
-                table(["status", "pushes"], outcomes)
-            ),
+            "gitlab_fetches_by_status": dg.MetadataValue.md(table(["status", "pushes"], outcomes)),
             "missing_by_day": dg.MetadataValue.md(
                 table(["day", "pushes", "commits missing"], per_day)
             ),

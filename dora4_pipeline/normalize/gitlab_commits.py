@@ -40,11 +40,12 @@ def fetch_left_out_commits(
 ) -> FetchSummary:
     todo = conn.execute(
         """
-        select project_id, before_sha, after_sha, commits_left_out from staging.stg_gitlab_push_gaps g
+        select project_id, before_sha, after_sha, commits_left_out
+        from staging.stg_gitlab_push_gaps g
         where commits_missing > 0 and not exists (
             select 1 from ops.gitlab_commit_fetches f
-            where (f.project_id, f.before_sha, f.after_sha) = (g.project_id, g.before_sha, g.after_sha)
-              and f.status <> 'failed')
+            where f.status <> 'failed' and f.project_id = g.project_id
+              and f.before_sha = g.before_sha and f.after_sha = g.after_sha)
         order by pushed_at
         """
     ).fetchall()
