@@ -338,3 +338,39 @@ def test_source_lists_default_to_the_documented_sources():
     assert settings.gitlab_sources == ("relay.gitlab", "gitlab")
     assert settings.opsgenie_sources == ("opsgenie", "aws.partner/opsgenie.com/*")
     assert settings.custom_source == "dora4"
+
+
+def test_alerts_of_several_opsgenie_partner_integrations_all_count(materialized, truth):
+    # the generator spreads alerts over three partner integrations and the webhook relay
+    # (generator/relays.py); one integration sends createdAt/updatedAt as strings
+    _, conn = materialized
+    per_integration = dict(
+        conn.execute(
+            "select a.integration, count(distinct f.failure_id) from marts.fct_failures f "
+            "join staging.stg_opsgenie_alerts a on f.failure_id = 'opsgenie:' || a.alert_id "
+            "group by all"
+        ).fetchall()
+    )
+    assert set(per_integration) == {
+        "Opsgenie to EventBridge",  # the webhook relay's integrationName
+        "acme-ops/eventbridge-payments",
+        "acme-ops/eventbridge-commerce",
+        "acme-ops/eventbridge-platform",
+    }
+    incidents = [f for f in truth["failures"] if f["kind"] == "incident"]
+    assert sum(per_integration.values()) == len(incidents)
+
+
+def test_pushes_cut_at_20_commits_were_completed_from_gitlab_once(materialized, truth):
+    result, conn = materialized
+    fetched = conn.execute(
+        "select project_id, before_sha, after_sha, status, commits from ops.gitlab_commit_fetches"
+    ).fetchall()
+    expected = {
+        (p["project_id"], p["before"], p["after"], "fetched", p["total_commits_count"])
+        for p in truth["commits_left_out"]
+    }
+    assert truth["commits_left_out"] and set(fetched) == expected and len(fetched) == len(expected)
+    assert any(c["beyond_hook"] for c in truth["changes"])  # and fct_changes has them (above)
+    (gaps,) = conn.execute("select count(*) from marts.fct_change_gaps").fetchone()
+    assert gaps == 0
