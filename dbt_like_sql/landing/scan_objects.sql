@@ -45,14 +45,12 @@ classified as (
             -- chooses its own detail-type: a hook is kept by its own content (`object_kind`),
             -- or whole when a relay wrapped it (`detail.body`, API Gateway style); staging
             -- unwraps it and decides (stg_gitlab_pushes.sql)
-            or (
-                source_is(source, 'gitlab')
-                and (
-                    detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
-                    or json_exists(detail, '$.object_kind')
-                    or json_exists(detail, '$.body')
-                )
-            )
+            -- (CASE, so that only the GitLab sources' details are parsed)
+            or case when source_is(source, 'gitlab') then
+                detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
+                or json_exists(detail, '$.object_kind')
+                or json_exists(detail, '$.body')
+            end
             or source_is(source, 'opsgenie')
             or source_is(source, 'custom'),
             false
