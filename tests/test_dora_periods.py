@@ -31,7 +31,10 @@ class Facts:
         self.n += 1
         deployment_id = f"lambda:{pod}-{self.n}"
         self.conn.execute(
-            "insert into marts.fct_deployments values (?, ?, ?, 'lambda', 'lambda_function', "
+            "insert into marts.fct_deployments (deployment_id, deployed_at, day, event_source, "
+            "component_type, component_name, resource_id, environment, compliance_namespace, "
+            "git_project_id, git_repository, ownership_ba, ownership_pod, ownership_team, "
+            "source_event_id, source_object) values (?, ?, ?, 'lambda', 'lambda_function', "
             "?, ?, 'production', 'ns', '1', 'g/r', 'ba', ?, ?, ?, 'obj')",
             [deployment_id, when, when.date(), pod, f"arn:{pod}", pod, team, deployment_id],
         )
