@@ -20,6 +20,7 @@ from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.periods import materialize_periods
 from dora4_pipeline.normalize.checks import lead_time_commits_complete
 from dora4_pipeline.normalize.gitlab_commits import fetch_left_out_commits
+from dora4_pipeline.report import keys_report
 from dora4_pipeline.resources.archive import LocalArchive
 from dora4_pipeline.resources.gitlab import GitLabResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -285,6 +286,9 @@ def test_without_gitlab_the_left_out_commits_are_counted_per_push_and_period(tmp
     check = lead_time_commits_complete(warehouse=warehouse)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["lead_time_commits_missing"].value == 5
+    assert "warning: 5 commits of pushes cut at 20 commits have no lead time" in keys_report(
+        path, "week"
+    )
 
 
 def test_gitlab_refusing_is_final_a_timeout_is_asked_again_and_the_token_stays_secret(

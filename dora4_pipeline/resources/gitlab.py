@@ -43,7 +43,7 @@ class GitLabResource(dg.ConfigurableResource):
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 30.0
     max_retries: int = 4
-    backoff_seconds: float = 1.0  # 1, 2, 4, 8 s between attempts (Retry-After wins)
+    backoff_seconds: float = 1.0  # waits 0, 1, 2, 4 s before the retries (Retry-After wins)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GitLabResource:
