@@ -40,6 +40,8 @@ def build_changes_asset(
             "default branch attributed to the first production deployment of each component "
             "of the project after the push; lead_time_seconds = deployed_at - committed_at. "
             "Partitioned by the deployment's UTC day."
+            " Commits a push hook left out (over 20) are fetched once from GitLab's compare "
+            "API when GITLAB_URL/GITLAB_TOKEN are set, else counted in marts.fct_change_gaps."
         ),
     )
     def fct_changes(
