@@ -374,3 +374,50 @@ def test_pushes_cut_at_20_commits_were_completed_from_gitlab_once(materialized, 
     assert any(c["beyond_hook"] for c in truth["changes"])  # and fct_changes has them (above)
     (gaps,) = conn.execute("select count(*) from marts.fct_change_gaps").fetchone()
     assert gaps == 0
+
+
+def test_lead_time_with_fetched_commits_per_team_pod_and_ba_in_berlin(
+    materialized, truth, tmp_path
+):
+    # the weekly lead-time keys in another timezone, every level, from the generator's truth
+    # (commits beyond the hooks included: the stand-in gave them): nothing missing
+    from test_dora_periods import _quantile
+
+    from dora4_pipeline.metrics.periods import materialize_periods
+    from dora4_pipeline.spec import MetricSpec
+
+    _, conn = materialized
+    (path,) = conn.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    copy = tmp_path / "berlin.duckdb"
+    copy.write_bytes(open(path, "rb").read())  # noqa: PTH123
+    week = date(2026, 3, 16)
+    with WarehouseResource(path=str(copy)).connect() as berlin:
+        materialize_periods(berlin, "week", MetricSpec(timezone="Europe/Berlin"), week, week)
+        rows = berlin.execute(
+            "select grouping, ownership_ba, ownership_pod, ownership_team, "
+            "lead_time_median_seconds, lead_time_p90_seconds, lead_time_samples, "
+            "lead_time_commits_missing "
+            "from marts.dora_weekly where environment = 'production' and period_start = ?",
+            [week],
+        ).fetchall()
+    levels = {"team": 3, "pod": 2, "ba": 1}
+    expected = {}
+    for level, depth in levels.items():
+        groups: dict[tuple, list[int]] = {}
+        for change in truth["changes"]:
+            if change["environment"] != "production":
+                continue
+            owner = [change["ownership_ba"], change["ownership_pod"], change["ownership_team"]]
+            key = (level, *owner[:depth], *["*"] * (3 - depth))
+            groups.setdefault(key, []).append(change["lead_time_seconds"])
+        for key, leads in groups.items():
+            positive = [s for s in leads if s > 0]
+            expected[key] = (_quantile(positive, 0.5), _quantile(positive, 0.9), len(positive), 0)
+    got = {tuple(r[:4]): tuple(r[4:]) for r in rows if r[6]}
+    assert got.keys() == {k for k, v in expected.items() if v[2]}
+    assert {key[0] for key in got} == set(levels) and len(got) > len(levels)
+    for key, values in got.items():
+        assert values == pytest.approx(expected[key]), key
+    assert any(c["beyond_hook"] for c in truth["changes"])
