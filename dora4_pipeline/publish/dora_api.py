@@ -30,6 +30,7 @@ from datadog_api_client.v2.model.dora_git_info import DORAGitInfo
 
 from dora4_pipeline import sql
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
+from dora4_pipeline.normalize.keys import FCT_CHANGES
 from dora4_pipeline.partitions import days_of
 from dora4_pipeline.publish.tags import tag
 from dora4_pipeline.resources.datadog import DatadogResource
@@ -54,7 +55,7 @@ def build_dora_deployments_asset(partitions_def: dg.PartitionsDefinition) -> dg.
         partitions_def,
         key=DATADOG_DORA_DEPLOYMENTS,
         group_name="publish",
-        deps=[FCT_DEPLOYMENTS],
+        deps=[FCT_DEPLOYMENTS, FCT_CHANGES],  # the commit each deployment shipped
         kinds={"datadog"},
         description=(
             "Each production deployment sent once to Datadog's DORA Metrics API "
