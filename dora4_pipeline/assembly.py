@@ -32,6 +32,7 @@ from dora4_pipeline.metrics.checks import (
 )
 from dora4_pipeline.metrics.periods import GRAINS, build_period_asset
 from dora4_pipeline.normalize.assets import build_deployments_asset
+from dora4_pipeline.normalize.checks import lead_time_commits_complete
 from dora4_pipeline.normalize.keys import (
     FCT_CHANGES,
     FCT_FAILURES,
@@ -44,6 +45,7 @@ from dora4_pipeline.publish.dora_api import build_dora_deployments_asset
 from dora4_pipeline.publish.publications import deployments_daily, dora_weekly
 from dora4_pipeline.resources.archive import ArchiveResource
 from dora4_pipeline.resources.datadog import DatadogResource
+from dora4_pipeline.resources.gitlab import GitLabResource
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -53,8 +55,13 @@ from dora4_pipeline.settings import Settings
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
-def build_definitions(settings: Settings, datadog: DatadogResource | None = None) -> dg.Definitions:
-    """`datadog` defaults to DD_API_KEY/DD_APP_KEY/DD_SITE/DORA4_DATADOG_URL."""
+def build_definitions(
+    settings: Settings,
+    datadog: DatadogResource | None = None,
+    gitlab: GitLabResource | None = None,
+) -> dg.Definitions:
+    """`datadog` defaults to DD_API_KEY/DD_APP_KEY/DD_SITE/DORA4_DATADOG_URL, `gitlab` to
+    GITLAB_URL/GITLAB_TOKEN."""
     partitions = daily_partitions(settings.partitions_start)
     periods = [
         build_period_asset(partitions, grain, settings.spec, [FCT_CHANGES, FCT_FAILURES])
@@ -84,6 +91,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
             build_ownership_check(settings.unassigned_warn_share),
             daily_counts_match_deployments,
             no_unrecognised_signals,
+            lead_time_commits_complete,
         ],
         jobs=[daily_job],
         schedules=[
@@ -115,6 +123,7 @@ def build_definitions(settings: Settings, datadog: DatadogResource | None = None
                 max_change_ahead_days=settings.max_change_ahead_days,
             ),
             "datadog": datadog or DatadogResource.from_env(),
+            "gitlab": gitlab or GitLabResource.from_env(),
             "lake": ParquetLakeResource(
                 uri=settings.parquet_location, network=settings.aws_network
             ),

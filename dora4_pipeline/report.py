@@ -195,6 +195,11 @@ def keys_report(path: str, grain: str = "month") -> str:
             order by ownership_ba, ownership_pod
             """  # noqa: S608 (table name from the fixed mapping above)
         ).fetchall()
+        (missing,) = conn.execute(
+            f"select coalesce(sum(lead_time_commits_missing), 0) from marts.{table_name} "  # noqa: S608
+            "where grouping = 'pod' and environment = 'production' "
+            f"and period_start = (select max(period_start) from marts.{table_name})"
+        ).fetchone()
     if not rows:
         return f"(no {grain}ly DORA rows materialized)"
     header = ["ba", "pod", "deployments", *KEYS_HEADER]
@@ -204,5 +209,13 @@ def keys_report(path: str, grain: str = "month") -> str:
             f"DORA keys by pod in production, {grain} of {period} "
             f"(spec {spec}; bands in brackets):",
             table(header, [r[:-2] for r in rows]),
+            *(
+                [
+                    f"warning: {missing} commits of pushes cut at 20 commits have no lead time "
+                    "(GitLab's API not set up or refusing: GITLAB_URL, GITLAB_TOKEN)"
+                ]
+                if missing
+                else []
+            ),
         ]
     )

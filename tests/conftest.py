@@ -25,7 +25,7 @@ ARCHIVE_DAYS = 2
 def _isolated_environment(monkeypatch, tmp_path):
     """No test sees the developer's AWS, Datadog or dora4 settings."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "DD_", "DORA4_", "DAGSTER_HOME")):
+        if name.startswith(("AWS_", "DD_", "DORA4_", "GITLAB_", "DAGSTER_HOME")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
@@ -69,3 +69,17 @@ def upload_folder(folder: Path, bucket: str, prefix: str) -> None:
     s3 = boto3.client("s3")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         s3.upload_file(str(path), bucket, prefix + path.relative_to(folder).as_posix())
+
+
+@pytest.fixture(scope="session")
+def gitlab_api(generated):
+    """GitLab's compare API on 127.0.0.1, answering for the generated pushes of more than 20
+    commits (token `glpat-test`)."""
+    from gitlab_double import GitLabDouble
+
+    double = GitLabDouble(
+        token="glpat-test", compares=json.loads((generated / "gitlab_api.json").read_text())
+    )
+    url = double.start()
+    yield double, url
+    double.stop()

@@ -29,6 +29,7 @@ from dora4_pipeline.normalize.assets import build_deployments_asset
 from dora4_pipeline.normalize.keys import build_changes_asset, build_failures_asset
 from dora4_pipeline.partitions import daily_partitions, range_tags
 from dora4_pipeline.resources.archive import ArchiveResource, LocalArchive
+from dora4_pipeline.resources.gitlab import GitLabResource
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
@@ -62,8 +63,9 @@ def _table_rows(conn, table: str, columns: tuple[str, ...]) -> list[tuple]:
 
 # the generated archive ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def materialized(generated, tmp_path_factory):
-    """Landing, tags, deployments and both key tables over the generated days, as one run."""
+def materialized(generated, gitlab_api, tmp_path_factory):
+    """Landing, tags, deployments and both key tables over the generated days, as one run,
+    with GitLab's API (a stand-in) answering for the pushes of more than 20 commits."""
     work = tmp_path_factory.mktemp("keys")
     partitions = daily_partitions(ARCHIVE_START.isoformat())
     assets = [
@@ -85,6 +87,7 @@ def materialized(generated, tmp_path_factory):
                 "tagging": TaggingResource(tags_file=str(generated / "tags.json")),
                 "warehouse": warehouse,
                 "lake": ParquetLakeResource(uri=str(work / "parquet")),
+                "gitlab": GitLabResource(url=gitlab_api[1], token="glpat-test"),
             },
         )
     assert result.success
@@ -364,3 +367,86 @@ def test_source_lists_default_to_the_documented_sources():
     assert settings.gitlab_sources == ("relay.gitlab", "gitlab")
     assert settings.opsgenie_sources == ("opsgenie", "aws.partner/opsgenie.com/*")
     assert settings.custom_source == "dora4"
+
+
+def test_alerts_of_several_opsgenie_partner_integrations_all_count(materialized, truth):
+    # the generator spreads alerts over three partner integrations and the webhook relay
+    # (generator/relays.py); one integration sends createdAt/updatedAt as strings
+    _, conn = materialized
+    per_integration = dict(
+        conn.execute(
+            "select a.integration, count(distinct f.failure_id) from marts.fct_failures f "
+            "join staging.stg_opsgenie_alerts a on f.failure_id = 'opsgenie:' || a.alert_id "
+            "group by all"
+        ).fetchall()
+    )
+    assert set(per_integration) == {
+        "Opsgenie to EventBridge",  # the webhook relay's integrationName
+        "acme-ops/eventbridge-payments",
+        "acme-ops/eventbridge-commerce",
+        "acme-ops/eventbridge-platform",
+    }
+    incidents = [f for f in truth["failures"] if f["kind"] == "incident"]
+    assert sum(per_integration.values()) == len(incidents)
+
+
+def test_pushes_cut_at_20_commits_were_completed_from_gitlab_once(materialized, truth):
+    result, conn = materialized
+    fetched = conn.execute(
+        "select project_id, before_sha, after_sha, status, commits from ops.gitlab_commit_fetches"
+    ).fetchall()
+    expected = {
+        (p["project_id"], p["before"], p["after"], "fetched", p["total_commits_count"])
+        for p in truth["commits_left_out"]
+    }
+    assert truth["commits_left_out"] and set(fetched) == expected and len(fetched) == len(expected)
+    assert any(c["beyond_hook"] for c in truth["changes"])  # and fct_changes has them (above)
+    (gaps,) = conn.execute("select count(*) from marts.fct_change_gaps").fetchone()
+    assert gaps == 0
+
+
+def test_lead_time_with_fetched_commits_per_team_pod_and_ba_in_berlin(
+    materialized, truth, tmp_path
+):
+    # the weekly lead-time keys in another timezone, every level, from the generator's truth
+    # (commits beyond the hooks included: the stand-in gave them): nothing missing
+    from test_dora_periods import _quantile
+
+    from dora4_pipeline.metrics.periods import materialize_periods
+    from dora4_pipeline.spec import MetricSpec
+
+    _, conn = materialized
+    (path,) = conn.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    copy = tmp_path / "berlin.duckdb"
+    copy.write_bytes(open(path, "rb").read())  # noqa: PTH123
+    week = date(2026, 3, 16)
+    with WarehouseResource(path=str(copy)).connect() as berlin:
+        materialize_periods(berlin, "week", MetricSpec(timezone="Europe/Berlin"), week, week)
+        rows = berlin.execute(
+            "select grouping, ownership_ba, ownership_pod, ownership_team, "
+            "lead_time_median_seconds, lead_time_p90_seconds, lead_time_samples, "
+            "lead_time_commits_missing "
+            "from marts.dora_weekly where environment = 'production' and period_start = ?",
+            [week],
+        ).fetchall()
+    levels = {"team": 3, "pod": 2, "ba": 1}
+    expected = {}
+    for level, depth in levels.items():
+        groups: dict[tuple, list[int]] = {}
+        for change in truth["changes"]:
+            if change["environment"] != "production":
+                continue
+            owner = [change["ownership_ba"], change["ownership_pod"], change["ownership_team"]]
+            key = (level, *owner[:depth], *["*"] * (3 - depth))
+            groups.setdefault(key, []).append(change["lead_time_seconds"])
+        for key, leads in groups.items():
+            positive = [s for s in leads if s > 0]
+            expected[key] = (_quantile(positive, 0.5), _quantile(positive, 0.9), len(positive), 0)
+    got = {tuple(r[:4]): tuple(r[4:]) for r in rows if r[6]}
+    assert got.keys() == {k for k, v in expected.items() if v[2]}
+    assert {key[0] for key in got} == set(levels) and len(got) > len(levels)
+    for key, values in got.items():
+        assert values == pytest.approx(expected[key]), key
+    assert any(c["beyond_hook"] for c in truth["changes"])

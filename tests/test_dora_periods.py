@@ -31,7 +31,10 @@ class Facts:
         self.n += 1
         deployment_id = f"lambda:{pod}-{self.n}"
         self.conn.execute(
-            "insert into marts.fct_deployments values (?, ?, ?, 'lambda', 'lambda_function', "
+            "insert into marts.fct_deployments (deployment_id, deployed_at, day, event_source, "
+            "component_type, component_name, resource_id, environment, compliance_namespace, "
+            "git_project_id, git_repository, ownership_ba, ownership_pod, ownership_team, "
+            "source_event_id, source_object) values (?, ?, ?, 'lambda', 'lambda_function', "
             "?, ?, 'production', 'ns', '1', 'g/r', 'ba', ?, ?, ?, 'obj')",
             [deployment_id, when, when.date(), pod, f"arn:{pod}", pod, team, deployment_id],
         )
@@ -238,7 +241,10 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
     expected = {}
     for key in {pod(d) for d in production}:
         deployments = [d for d in production if pod(d) == key]
-        leads = [c["lead_time_seconds"] for c in truth["changes"] if pod(c) == key]
+        # no GITLAB_URL here: commits a push hook left out (>20) have no lead time, counted
+        changes = [c for c in truth["changes"] if pod(c) == key]
+        leads = [c["lead_time_seconds"] for c in changes if not c["beyond_hook"]]
+        missing = sum(c["beyond_hook"] for c in changes)
         resolved = [
             f
             for f in truth["failures"]
@@ -263,18 +269,21 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
             len(restores),
             _quantile(recoveries, 0.5),
             len(recoveries),
+            missing,
         )
     assert any(v[1] for v in expected.values()) and any(v[5] for v in expected.values())
     assert any(v[7] for v in expected.values()), "the case has restores to compare"
     assert any(v[9] for v in expected.values()), "and failed-deployment recoveries"
+    assert any(v[11] for v in expected.values()), "and commits a push hook left out"
 
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
         rows = conn.execute(
             "select ownership_ba, ownership_pod, deployments, lead_time_median_seconds, "
             "lead_time_p90_seconds, lead_time_samples, lead_time_excluded, failed_deployments, "
             "change_failure_rate, time_to_restore_median_seconds, restore_samples, "
-            "failed_deployment_recovery_median_seconds, failed_deployment_recovery_samples "
-            "from marts.dora_weekly where grouping = 'pod' and environment = 'production' "
+            "failed_deployment_recovery_median_seconds, failed_deployment_recovery_samples, "
+            "lead_time_commits_missing from marts.dora_weekly "
+            "where grouping = 'pod' and environment = 'production' "
             "and period_start = ?",
             [WEEK],
         ).fetchall()

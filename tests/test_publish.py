@@ -277,6 +277,14 @@ def test_production_deployments_reach_the_dora_api_once_with_valid_ids(
     )
     assert all(re.fullmatch(r"[A-Za-z0-9\-_.:]{16,128}", a["id"]) for a in accepted)
     assert {a["service"] for a in accepted} == {d["component_name"] for d in production}
+    # the code's identity where the event says it (a Lambda's codeSha256), else no version
+    versions = {dora_id(k): v for k, v in truth["deployment_versions"].items()}
+    assert {a["id"]: a.get("version") for a in accepted} == {
+        dora_id(d["deployment_id"]): versions.get(dora_id(d["deployment_id"])) for d in production
+    }
+    assert any(a.get("version") for a in accepted) and any("git" in a for a in accepted)
+    assert all(re.fullmatch(r"[0-9a-f]{40}", a["git"]["commit_sha"]) for a in accepted
+               if "git" in a)  # fmt: skip
 
 
 def test_dora_ids_are_valid_for_the_api_and_stable():

@@ -45,12 +45,17 @@ classified as (
             or (source = 'aws.codedeploy' and detail_type = 'CodeDeploy Deployment State-change Notification')
             -- Kubernetes: the whole event, or the flat map of an exporter `details:` template
             or detail ->> 'reason' = 'ScalingReplicaSet'
-            -- the other DORA keys: GitLab webhooks (detail-type = X-Gitlab-Event) and Opsgenie
-            -- alert webhooks, under their configured sources (ops.event_sources), and the custom events
-            or (
-                source_is(source, 'gitlab')
-                and detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
-            )
+            -- the other DORA keys: GitLab webhooks and Opsgenie alert webhooks, under their
+            -- configured sources (ops.event_sources), and the custom events. A GitLab relay
+            -- chooses its own detail-type: a hook is kept by its own content (`object_kind`),
+            -- or whole when a relay wrapped it (`detail.body`, API Gateway style); staging
+            -- unwraps it and decides (stg_gitlab_pushes.sql)
+            -- (CASE, so that only the GitLab sources' details are parsed)
+            or case when source_is(source, 'gitlab') then
+                detail_type in ('Push Hook', 'Merge Request Hook', 'Pipeline Hook', 'Deployment Hook')
+                or json_exists(detail, '$.object_kind')
+                or json_exists(detail, '$.body')
+            end
             or source_is(source, 'opsgenie')
             or source_is(source, 'custom'),
             false

@@ -120,7 +120,8 @@ final as (
         coalesce(o.ownership_pod, 'unassigned') as ownership_pod,
         coalesce(o.ownership_team, 'unassigned') as ownership_team,
         d.source_event_id,
-        d.source_object
+        d.source_object,
+        d.version
     from in_window d
     left join ownership o using (deployment_id)
 )

@@ -1,7 +1,7 @@
 -- The four DORA keys per period ($grain: 'week' or 'month') × group × environment, for
 -- periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
--- every group that has ever deployed. Groups are teams, pods, BAs or the organisation ($level): a median
--- cannot be summed up from the teams', so each level is computed from the facts, with '*'
+-- every group that has ever deployed. Groups are teams, pods, BAs or the organisation
+-- ($level): a median cannot be summed up from the teams', so each level is computed from the facts, with '*'
 -- for the columns below it. Thresholds come from the metric spec as parameters.
 with deployments as (
     select
@@ -20,6 +20,15 @@ changes as (
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
         environment, deployed_at, lead_time_seconds
     from marts.fct_changes
+),
+-- commits of pushes cut at 20 that no one could list (marts.fct_change_gaps): no lead time
+change_gaps as (
+    select
+        case when $level = 'org' then '*' else ownership_ba end as ownership_ba,
+        case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
+        case when $level = 'team' then ownership_team else '*' end as ownership_team,
+        environment, deployed_at, commits_missing
+    from marts.fct_change_gaps
 ),
 failures as (
     select
@@ -96,6 +105,14 @@ lead_times as (
     from changes
     group by all
 ),
+commits_missing as (
+    select cast(date_trunc($grain, cast(deployed_at at time zone $tz as date)) as date)
+            as period_start,
+        ownership_ba, ownership_pod, ownership_team, environment,
+        sum(commits_missing) as missing
+    from change_gaps
+    group by all
+),
 failed as (
     select distinct deployment_id from marts.fct_failures where deployment_id is not null
 ),
@@ -133,6 +150,7 @@ joined as (
         l.p90 as lead_time_p90_seconds,
         coalesce(l.samples, 0) as lead_time_samples,
         coalesce(l.excluded, 0) as lead_time_excluded,
+        coalesce(m.missing, 0) as lead_time_commits_missing,
         coalesce(c.failed_deployments, 0) as failed_deployments,
         t.median as time_to_restore_median_seconds,
         coalesce(t.samples, 0) as restore_samples,
@@ -141,6 +159,7 @@ joined as (
     from frequency f
     left join recent r using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join lead_times l using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join commits_missing m using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join change_failures c using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join restores t using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
 )
@@ -154,6 +173,7 @@ select
     lead_time_p90_seconds,
     lead_time_samples,
     lead_time_excluded,
+    lead_time_commits_missing,
     failed_deployments,
     case when deployments > 0 then failed_deployments / deployments end as change_failure_rate,
     time_to_restore_median_seconds,

@@ -41,6 +41,7 @@ final as (
             fn.name
         ) as resource_id,
         fn.name as resource_name,
+        detail ->> '$.responseElements.codeSha256' as version,  -- the code's identity
         null::json as labels,
         event_id as source_event_id,
         object_key as source_object,

@@ -2,6 +2,11 @@
 -- alert.alertId, alert.createdAt (epoch milliseconds), alert.updatedAt (Opsgenie's own
 -- examples send it in epoch nanoseconds; read by magnitude: ns, us or ms), alert.priority,
 -- and the component: alert.details["Component.Name"], else the first tag `component:<name>`.
+-- Sources: the configured ones (DORA4_OPSGENIE_SOURCE), usually Opsgenie's EventBridge partner
+-- sources, one per integration (`aws.partner/opsgenie.com/<org>/<integration>`), beside any
+-- webhook relay; the detail is the alert webhook body whichever way it came, and its times
+-- may arrive as strings. `integration` says which one sent it. An event from these sources
+-- with neither `action` nor `alert` is not an alert: counted at landing, not read here.
 with alerts as (
     select
         *,
@@ -11,6 +16,11 @@ with alerts as (
         try_cast(detail ->> '$.alert.updatedAt' as bigint) as updated_raw,
         detail ->> '$.alert.priority' as priority,
         coalesce(
+            nullif(regexp_extract(source, '^aws\.partner/opsgenie\.com/(.+)$', 1), ''),
+            detail ->> 'integrationName',
+            source
+        ) as integration,
+        coalesce(
             nullif(trim(detail -> '$.alert.details' ->> '$."Component.Name"'), ''),
             list_filter(
                 json_extract_string(detail, '$.alert.tags[*]'), lambda t: t like 'component:_%'
@@ -18,6 +28,7 @@ with alerts as (
         ) as component_name
     from raw.candidate_events
     where source_is(source, 'opsgenie')
+      and (json_exists(detail, '$.action') or json_exists(detail, '$.alert'))
 ),
 
 final as (
@@ -27,6 +38,7 @@ final as (
         alert_id,
         priority,
         component_name,
+        integration,
         timezone('UTC', epoch_ms(created_ms)) as created_at,
         timezone('UTC', make_timestamp(case
             when updated_raw >= 100000000000000000 then updated_raw // 1000  -- nanoseconds

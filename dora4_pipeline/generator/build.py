@@ -9,6 +9,8 @@ Output under `out_dir`:
 - `tags.json`: `{"<ARN>": {"Ownership.BA": ..., ...}}` for tagged Lambda functions and
   ECS services (untagged ones are absent, as from the Tagging API), in both accounts, and
   the CodeDeploy deployment groups keyed by their ARN (codedeploy.py).
+- `gitlab_api.json`: `{"<project> <before> <after>": [commit, ...]}`, what GitLab's compare
+  API answers for each push of more than 20 commits (tests serve it from a stand-in).
 - `truth.json`: what the generator wrote, never what a pipeline computed:
 
     {"params": {...},
@@ -45,7 +47,14 @@ Output under `out_dir`:
      "objects_per_day": {"YYYY-MM-DD": n},
      "changes": [{"deployment_id", "commit_sha", "committed_at", "deployed_at",
                   "lead_time_seconds", "component_name", "environment", "ownership_ba",
-                  "ownership_pod", "ownership_team"}, ...]  (dora_keys.py: the README's rules),
+                  "ownership_pod", "ownership_team",
+                  "beyond_hook": true for a commit the push hook left out (a push of more
+                  than 20 commits: only GitLab's API lists it)}, ...]
+                 (dora_keys.py: the README's rules),
+     "deployment_versions": {"lambda:<eventID>": "<codeSha256>"}  (fct_deployments.version),
+     "commits_left_out": [{"event_id", "project_id", "before", "after",
+                           "total_commits_count", "left_out"}, ...]  (default-branch pushes
+                          whose hook listed the newest 20 commits only),
      "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker"
                                          | "failed_deployment",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
@@ -158,6 +167,8 @@ def generate(
         json.dumps(estate(tags_file(account, region), account, region), indent=2) + "\n"
     )
     (archive.parent / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    # what GitLab's compare API answers for the pushes of more than 20 commits (a test stand-in)
+    (archive.parent / "gitlab_api.json").write_text(json.dumps(keys.gitlab_api) + "\n")
     stats = writer.stats
     return {
         "out_dir": str(archive.parent),

@@ -30,6 +30,13 @@ from dora4_pipeline.generator.deployments import deployment
 from dora4_pipeline.generator.events import ecs_deployment_state_change
 from dora4_pipeline.generator.firehose import at
 from dora4_pipeline.generator.migrations import history_arn, history_resource_id
+from dora4_pipeline.generator.relays import (
+    HOOK_COMMITS,
+    gitlab_compare,
+    partner_alert,
+    relay_of,
+    relayed_push,
+)
 from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
 from dora4_pipeline.generator.specials import (
     SECOND,
@@ -39,7 +46,7 @@ from dora4_pipeline.generator.specials import (
     near_miss_identity,
     rendered,
 )
-from dora4_pipeline.generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
+from dora4_pipeline.generator.webhooks import iso_with_offset
 
 MINUTE = 60 * SECOND
 ROLLBACK_SHARE = 0.15  # Lambda deployments that redeploy the code before the previous one
@@ -76,6 +83,8 @@ class DoraKeys:
         self.alerts: list[dict] = []  # one per alert event
         self.ecs_failed: list[dict] = []
         self.code_sha: dict[str, str] = {}  # lambda deployment_id -> codeSha256
+        self.heads: dict[str, str] = {}  # project -> its default branch's last pushed commit
+        self.gitlab_api: dict[str, list[dict]] = {}  # "<project> <before> <after>" -> commits
         self._code_history: dict[str, list[str]] = defaultdict(list)
 
     # planning ---------------------------------------------------------------------------
@@ -148,7 +157,33 @@ class DoraKeys:
             Planned(arrival, again.envelope_us, again.render, "lookalike", again.identity,
                     copy=True)
         )  # fmt: skip
-        return out + self._skewed_push(day_us)
+        return out + self._skewed_push(day_us) + self._big_push(day_us)
+
+    def _big_push(self, day_us: int) -> list[Planned]:
+        """A push of 21 to 45 commits: the hook lists the newest 20 (relays.py); its own RNG,
+        so the rest of the day stays as it was."""
+        rng = Random(f"big-push:{day_us}")
+        project_id, repository = rng.choice(_PROJECTS)
+        push_us = day_us + rng.randrange(3 * HOUR, 20 * HOUR) // SECOND * SECOND
+        oldest_us = push_us - rng.randrange(DAY, 4 * DAY)
+        count = rng.randint(HOOK_COMMITS + 1, 45)
+        commits = []
+        for n in range(count):
+            when_us = oldest_us + (push_us - 10 * MINUTE - oldest_us) * n // count
+            when_us -= when_us % SECOND
+            commits.append(
+                {
+                    "id": f"{rng.getrandbits(160):040x}",
+                    "timestamp": iso_with_offset(at(when_us), rng.choice(_OFFSETS)),
+                    "committed_at": iso_utc(when_us),
+                    "message": "Squash the migration",
+                }
+            )
+        saved, self.ctx = self.ctx, Context(rng, self.ctx.account, self.ctx.region)
+        try:
+            return [self._push(push_us, project_id, repository, commits)]
+        finally:
+            self.ctx = saved
 
     def _skewed_push(self, day_us: int) -> list[Planned]:
         """A push just before a production deployment, its commit stamped after that deploy."""
@@ -191,12 +226,21 @@ class DoraKeys:
         ref: str = "refs/heads/main",
     ) -> Planned:
         envelope_id = self.ctx.uuid()
+        before = f"{Random(f'{project_id}:{ref}').getrandbits(160):040x}"
+        if ref == "refs/heads/main":
+            before = self.heads.get(project_id, before)
+            self.heads[project_id] = commits[-1]["id"]
         kwargs = dict(
             envelope_id=envelope_id, time=at(push_us), project_id=int(project_id),
             path_with_namespace=repository, ref=ref, commits=commits,
-            account=self.ctx.account, region=self.ctx.region,
+            account=self.ctx.account, region=self.ctx.region, before=before,
+            relay=relay_of(envelope_id),
         )  # fmt: skip
         identity = f"gitlab:{envelope_id}"
+        left_out = [c["id"] for c in commits[:-HOOK_COMMITS]]
+        if left_out:
+            key = f"{project_id} {before} {commits[-1]['id']}"
+            self.gitlab_api[key] = gitlab_compare(commits)
         self.pushes.append(
             {
                 "identity": identity,
@@ -205,9 +249,12 @@ class DoraKeys:
                 "default_branch": ref == "refs/heads/main",
                 "pushed_at": iso_utc(push_us),
                 "commits": [(c["id"], c["committed_at"]) for c in commits],
+                "left_out": left_out,
+                "before": before,
+                "after": commits[-1]["id"],
             }
         )
-        return self._planned(push_us, gitlab_push, kwargs, identity)
+        return self._planned(push_us, relayed_push, kwargs, identity)
 
     # Opsgenie ---------------------------------------------------------------------------
     def _alerts(self, day_index: int, day_us: int) -> list[Planned]:
@@ -270,7 +317,7 @@ class DoraKeys:
                     "updated_at": iso_utc(updated_us),
                 }
             )
-            out.append(self._planned(envelope_us, opsgenie_alert, kwargs, identity))
+            out.append(self._planned(envelope_us, partner_alert, kwargs, identity))
         return out
 
     # ECS circuit breaker ----------------------------------------------------------------
@@ -346,6 +393,13 @@ def truth(keys: DoraKeys, deployments: list[dict], survived: set[str]) -> dict:
     deployments that survived and the records written whole."""
     return {
         "changes": _changes(keys.pushes, deployments, survived),
+        "commits_left_out": _left_out(keys.pushes, survived),
+        # fct_deployments.version: each Lambda deployment's codeSha256 (others have none)
+        "deployment_versions": {
+            d["deployment_id"]: keys.code_sha[d["deployment_id"]]
+            for d in deployments
+            if d["deployment_id"] in keys.code_sha
+        },
         "failures": sorted(
             _incidents(keys.alerts, deployments, survived)
             + _circuit_breakers(keys.ecs_failed, deployments, survived)
@@ -355,19 +409,38 @@ def truth(keys: DoraKeys, deployments: list[dict], survived: set[str]) -> dict:
     }
 
 
+def _left_out(pushes: list[dict], survived: set[str]) -> list[dict]:
+    """Default-branch pushes whose hook listed only the newest 20 commits."""
+    return [
+        {
+            "event_id": push["event_id"],
+            "project_id": push["project_id"],
+            "before": push["before"],
+            "after": push["after"],
+            "total_commits_count": len(push["commits"]),
+            "left_out": len(push["left_out"]),
+        }
+        for push in pushes
+        if push["identity"] in survived and push["default_branch"] and push["left_out"]
+    ]
+
+
 def _changes(pushes: list[dict], deployments: list[dict], survived: set[str]) -> list[dict]:
-    first_push: dict[tuple, tuple] = {}  # (project, sha) -> (pushed, committed)
+    """Every commit, those the hook left out too (`beyond_hook`: only GitLab's API has them)."""
+    first_push: dict[tuple, tuple] = {}  # (project, sha) -> (pushed, committed, beyond hook)
     for push in pushes:
         if push["identity"] in survived and push["default_branch"]:
+            left_out = set(push["left_out"])
             for sha, committed in push["commits"]:
-                key, value = (push["project_id"], sha), (_t(push["pushed_at"]), committed)
+                key = (push["project_id"], sha)
+                value = (_t(push["pushed_at"]), committed, sha in left_out)
                 first_push[key] = min(first_push.get(key, value), value)
     components: dict[tuple, list[dict]] = defaultdict(list)
     for row in sorted(deployments, key=_order):
         if row["environment"] == "production" and row["git_project_id"] != "unassigned":
             components[(row["component_name"], row["git_project_id"])].append(row)
     rows = []
-    for (project, sha), (pushed, committed) in first_push.items():
+    for (project, sha), (pushed, committed, beyond_hook) in first_push.items():
         for (_, component_project), history in components.items():
             shipped = next((d for d in history if _t(d["deployed_at"]) >= pushed), None)
             if component_project != project or shipped is None:
@@ -380,6 +453,7 @@ def _changes(pushes: list[dict], deployments: list[dict], survived: set[str]) ->
                     "committed_at": committed,
                     "deployed_at": shipped["deployed_at"],
                     "lead_time_seconds": lead,
+                    "beyond_hook": beyond_hook,
                     **{k: shipped[k] for k in _OWNER_COLUMNS},
                 }
             )

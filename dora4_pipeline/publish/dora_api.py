@@ -6,6 +6,11 @@ Each deployment goes once: its id is derived from ours (valid for the API: 16–
 `a-z A-Z 0-9 - _ . :`), and ops.datadog_dora_deployments records every attempt; a rerun
 sends only what was never accepted. A deployment that fails is recorded, the rest still
 go, and the run fails.
+
+Each carries what Datadog's own rollback detection and lead time need, where we know it:
+`version`, the code's identity (fct_deployments.version: a Lambda's codeSha256), and `git`
+(the newest commit it shipped, from the GitLab push that brought it, with the project's URL).
+Nothing is invented where we do not know: a made-up version would hide rollbacks.
 """
 
 import hashlib
@@ -21,9 +26,11 @@ from datadog_api_client.v2.model.dora_deployment_request_attributes import (
     DORADeploymentRequestAttributes,
 )
 from datadog_api_client.v2.model.dora_deployment_request_data import DORADeploymentRequestData
+from datadog_api_client.v2.model.dora_git_info import DORAGitInfo
 
 from dora4_pipeline import sql
 from dora4_pipeline.normalize.assets import FCT_DEPLOYMENTS
+from dora4_pipeline.normalize.keys import FCT_CHANGES
 from dora4_pipeline.partitions import days_of
 from dora4_pipeline.publish.tags import tag
 from dora4_pipeline.resources.datadog import DatadogResource
@@ -32,6 +39,7 @@ from dora4_pipeline.steps import warehouse_asset
 
 DATADOG_DORA_DEPLOYMENTS = dg.AssetKey(["datadog", "dora_deployments"])
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9\-_.:]")
+_COMMIT_SHA = re.compile(r"[0-9a-fA-F]{40,64}")
 
 
 def dora_id(deployment_id: str) -> str:
@@ -47,7 +55,7 @@ def build_dora_deployments_asset(partitions_def: dg.PartitionsDefinition) -> dg.
         partitions_def,
         key=DATADOG_DORA_DEPLOYMENTS,
         group_name="publish",
-        deps=[FCT_DEPLOYMENTS],
+        deps=[FCT_DEPLOYMENTS, FCT_CHANGES],  # the commit each deployment shipped
         kinds={"datadog"},
         description=(
             "Each production deployment sent once to Datadog's DORA Metrics API "
@@ -94,16 +102,27 @@ def _pending(conn, first: date, last: date, *, dry_run: bool) -> list[tuple]:
     done = "('sent', 'dry_run')" if dry_run else "('sent')"
     return conn.execute(
         f"""
-        select deployment_id, deployed_at, component_name, environment, ownership_ba,
-            ownership_pod, ownership_team, source_event_id
+        with shipped_pushes as (
+            select c.deployment_id,
+                arg_max(p.after_sha, p.pushed_at) as commit_sha,
+                arg_max(p.web_url, p.pushed_at) as repository_url
+            from marts.fct_changes c
+            join staging.stg_gitlab_pushes p on p.source_event_id = c.source_event_id
+            where c.day between ? and ?
+            group by all
+        )
+        select f.deployment_id, f.deployed_at, f.component_name, f.environment,
+            f.ownership_ba, f.ownership_pod, f.ownership_team, f.version,
+            s.commit_sha, s.repository_url
         from marts.fct_deployments f
-        where day between ? and ? and environment = 'production'
+        left join shipped_pushes s using (deployment_id)
+        where f.day between ? and ? and f.environment = 'production'
           and not exists (
             select 1 from ops.datadog_dora_deployments d
             where d.deployment_id = f.deployment_id and d.status in {done})
-        order by deployed_at
+        order by f.deployed_at
         """,  # noqa: S608 (a fixed list chosen above)
-        [first, last],
+        [first, last, first, last],
     ).fetchall()
 
 
@@ -127,8 +146,13 @@ def _send(context, datadog: DatadogResource, pending: list[tuple]) -> list[tuple
 
 
 def _request(row: tuple) -> DORADeploymentRequest:
-    deployment_id, deployed_at, component, environment, ba, pod, team, event_id = row
+    deployment_id, deployed_at, component, environment, ba, pod, team, version, sha, url = row
     nanos = int(deployed_at.timestamp() * 1_000_000) * 1000
+    known = {}
+    if version:
+        known["version"] = version
+    if sha and url and _COMMIT_SHA.fullmatch(sha):
+        known["git"] = DORAGitInfo(commit_sha=sha, repository_url=url)
     return DORADeploymentRequest(
         data=DORADeploymentRequestData(
             attributes=DORADeploymentRequestAttributes(
@@ -138,8 +162,8 @@ def _request(row: tuple) -> DORADeploymentRequest:
                 team=team,
                 started_at=nanos,  # the infrastructure reports when it finished, only
                 finished_at=nanos,
-                version=event_id or deployment_id,
                 custom_tags=[tag("dora4.ownership.ba", ba), tag("dora4.ownership.pod", pod)],
+                **known,
             )
         )
     )

@@ -140,6 +140,8 @@ class WarehouseResource(dg.ConfigurableResource):
             return
         conn.execute(sql.load("setup/warehouse"))
         conn.execute(sql.load("setup/dora_periods"))
+        conn.execute(sql.load("setup/gitlab_commits"))
+        conn.execute(sql.load("setup/deployment_version"))
         self._sync_configuration(conn)
         sql.build_views(conn)
         conn.execute(

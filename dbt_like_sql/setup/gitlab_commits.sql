@@ -1,0 +1,47 @@
+-- Commits of pushes of more than 20 commits, which GitLab's push hook leaves out (it lists
+-- the newest 20 and the real number in total_commits_count). Fetched once per push from
+-- GitLab's REST API (normalize/gitlab_commits.py) when GITLAB_URL and GITLAB_TOKEN are set;
+-- a rerun reads them here and asks GitLab nothing again.
+create table if not exists raw.gitlab_push_commits (
+    project_id      varchar not null,
+    before_sha      varchar not null,     -- the push's `before`: compare from
+    after_sha       varchar not null,     -- the push's `after`: compare to
+    commit_sha      varchar not null,
+    committed_at    timestamptz not null, -- committed_date: what the hook calls `timestamp`
+    fetched_at      timestamptz not null
+);
+
+-- One row per push asked about (or that cannot be asked about), with what came of it.
+-- `fetched` and `refused` (GitLab answered 4xx: not found, forbidden) are final; `failed`
+-- (timeouts, 5xx after retries) is asked again by the next run.
+create table if not exists ops.gitlab_commit_fetches (
+    project_id      varchar not null,
+    before_sha      varchar not null,
+    after_sha       varchar not null,
+    status          varchar not null,     -- fetched | refused | failed | not_comparable
+    commits         bigint not null,      -- commits GitLab returned
+    error           varchar,
+    fetched_at      timestamptz not null
+);
+
+-- Per (production deployment, push): commits of the push that no one could list, so their
+-- lead times are unknown: the push was cut at 20 commits and GitLab's API was not set up or
+-- refused. The deployment is the one that shipped the push's `after` commit.
+create table if not exists marts.fct_change_gaps (
+    deployment_id        varchar not null,
+    deployed_at          timestamptz not null,
+    day                  date not null,        -- UTC day of deployed_at
+    push_event_id        varchar not null,
+    git_project_id       varchar not null,
+    before_sha           varchar,
+    after_sha            varchar not null,
+    commits_missing      bigint not null,
+    component_name       varchar not null,
+    environment          varchar not null,
+    ownership_ba         varchar not null,
+    ownership_pod        varchar not null,
+    ownership_team       varchar not null
+);
+
+alter table marts.dora_weekly add column if not exists lead_time_commits_missing bigint default 0;
+alter table marts.dora_monthly add column if not exists lead_time_commits_missing bigint default 0;
