@@ -17,7 +17,6 @@ from dora4_pipeline import sql
 
 # Dagster owners are e-mail addresses or `team:<name>`; the team that runs the pipeline.
 OWNERS = ["team:platform-engineering"]
-SETUP_MODELS = ("setup/warehouse", "setup/dora_periods")
 # Tables whose SQL is not the model named like them.
 _MODELS = {
     "raw.candidate_events": ("landing/scan_objects", "landing/commit_batch"),
@@ -50,7 +49,7 @@ def table_metadata(key: dg.AssetKey) -> dict:
 def table_schemas() -> dict[str, dg.TableSchema]:
     """Every table the setup DDL creates, as Dagster column schemas."""
     conn = duckdb.connect()
-    for model in SETUP_MODELS:
+    for model in sql.SETUP_MODELS:
         conn.execute(sql.load(model))
     comments = _column_comments()
     rows = conn.execute(
@@ -75,7 +74,7 @@ def table_schemas() -> dict[str, dg.TableSchema]:
 def sql_files(table: str) -> list[tuple[Path, int]]:
     """(file, line) of the DDL that creates `table` and of the models that fill it."""
     files = []
-    for model in SETUP_MODELS:
+    for model in sql.SETUP_MODELS:
         text = sql.load(model)
         found = text.find(f"create table if not exists {table} ")
         if found >= 0:
@@ -90,7 +89,7 @@ def sql_files(table: str) -> list[tuple[Path, int]]:
 def _column_comments() -> dict[tuple[str, str], str]:
     """The `-- …` at the end of a column's line in a `create table` of the setup DDL."""
     comments = {}
-    for model in SETUP_MODELS:
+    for model in sql.SETUP_MODELS:
         for table, body in _CREATE.findall(sql.load(model)):
             for column, comment in _COLUMN.findall(body):
                 comments[(table, column)] = comment.strip()

@@ -19,6 +19,13 @@ from pathlib import Path
 import duckdb
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+# The warehouse's tables, in the order they are created (later files alter earlier tables).
+SETUP_MODELS = (
+    "setup/warehouse",
+    "setup/dora_periods",
+    "setup/gitlab_commits",
+    "setup/deployment_version",
+)
 _REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")
 

@@ -431,7 +431,7 @@ def test_lead_time_with_fetched_commits_per_team_pod_and_ba_in_berlin(
             "from marts.dora_weekly where environment = 'production' and period_start = ?",
             [week],
         ).fetchall()
-    levels = {"team": 3, "pod": 2, "ba": 1}
+    levels = {"team": 3, "pod": 2, "ba": 1, "org": 0}
     expected = {}
     for level, depth in levels.items():
         groups: dict[tuple, list[int]] = {}

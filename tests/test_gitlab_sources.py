@@ -156,13 +156,23 @@ def http_proxy(body: str) -> dict:
     }  # fmt: skip
 
 
-def cart_deploy(uid: str, when: datetime) -> dict:
-    return eks_scaling_replica_set(
-        envelope_id=f"env-{uid}", envelope_time=when + timedelta(seconds=3), account=ACCOUNT,
-        region=REGION, cluster_name="eks-prod", namespace="checkout", deployment="cart-api",
-        uid=uid, message=scaling_message("cart-api-5f9c7d6b8d", old=3, new=0, wording=0),
-        last_timestamp=when, labels=CART_LABELS,
-    )  # fmt: skip
+def cart_deploy(uid: str, when: datetime) -> list[dict]:
+    """A rollout of cart-api at `when` (docs/sources-kubernetes.md): the new replica set's
+    scale-up a minute before, then the old set's scale-down to 0 (`eks:<uid>:1`)."""
+
+    def scaling(event_uid: str, replica_set: str, old: int, new: int, moment: datetime) -> dict:
+        return eks_scaling_replica_set(
+            envelope_id=f"env-{event_uid}", envelope_time=moment + timedelta(seconds=3),
+            account=ACCOUNT, region=REGION, cluster_name="eks-prod", namespace="checkout",
+            deployment="cart-api", uid=event_uid,
+            message=scaling_message(replica_set, old=old, new=new, wording=0),
+            last_timestamp=moment, labels=CART_LABELS,
+        )  # fmt: skip
+
+    return [
+        scaling(f"{uid}-up", "cart-api-7d4b9c8f6", 0, 3, when - timedelta(minutes=1)),
+        scaling(uid, "cart-api-5f9c7d6b8d", 3, 0, when),
+    ]
 
 
 def build(tmp_path, events: list[dict], gitlab: GitLabResource | None = None) -> str:
@@ -189,7 +199,7 @@ def test_a_push_is_recognised_by_its_content_whatever_the_relay(tmp_path):
 
     merge_request = {"object_kind": "merge_request", "project": {"id": 77}, "commits": []}
     events = [
-        cart_deploy("uid-1", at(10)),
+        *cart_deploy("uid-1", at(10)),
         event("e-direct", at(9), "Push Hook", body(1)),  # X-Gitlab-Event copied
         event("e-own", at(9), "GitLab Webhook Received", body(2)),  # the relay's own name
         event("e-rest", at(9), "Webhook Request", rest_proxy(json.dumps(body(3)))),
@@ -246,7 +256,7 @@ def test_left_out_commits_are_fetched_once_with_retries_and_a_rerun_asks_nothing
     double, resource = gitlab
     double.fail_next(429, headers={"Retry-After": "0"})
     double.fail_next(503)
-    path = build(tmp_path, [cart_deploy("uid-1", at(10)), BIG_PUSH, BIG_PUSH], resource)
+    path = build(tmp_path, [*cart_deploy("uid-1", at(10)), BIG_PUSH, BIG_PUSH], resource)
     assert len(double.compare_requests()) == 3  # 429, 503, then the answer
     assert {h.get("PRIVATE-TOKEN") for _, h, _ in double.requests} == {TOKEN}
     first = double.compare_requests()[0]
@@ -267,7 +277,7 @@ def test_left_out_commits_are_fetched_once_with_retries_and_a_rerun_asks_nothing
 
 
 def test_without_gitlab_the_left_out_commits_are_counted_per_push_and_period(tmp_path):
-    path = build(tmp_path, [cart_deploy("uid-1", at(10)), BIG_PUSH])
+    path = build(tmp_path, [*cart_deploy("uid-1", at(10)), BIG_PUSH])
     warehouse = WarehouseResource(path=path)
     with warehouse.connect() as conn:
         materialize_periods(conn, "week", MetricSpec(), DAY - timedelta(days=1), DAY)
@@ -281,7 +291,7 @@ def test_without_gitlab_the_left_out_commits_are_counted_per_push_and_period(tmp
         ).fetchall()
         (asked,) = conn.execute("select count(*) from ops.gitlab_commit_fetches").fetchone()
     assert changes == 20 and gaps == [("eks:uid-1:1", "e-big", 5)]
-    assert weekly == [("ba", 20, 5), ("pod", 20, 5), ("team", 20, 5)]
+    assert weekly == [("ba", 20, 5), ("org", 20, 5), ("pod", 20, 5), ("team", 20, 5)]
     assert asked == 0  # set GITLAB_URL/GITLAB_TOKEN later and the next run asks
     check = lead_time_commits_complete(warehouse=warehouse)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
@@ -296,7 +306,7 @@ def test_gitlab_refusing_is_final_a_timeout_is_asked_again_and_the_token_stays_s
 ):
     double, resource = gitlab
     wrong = GitLabResource(url=resource.url, token="glpat-wrong-token-123", backoff_seconds=0.01)
-    path = build(tmp_path, [cart_deploy("uid-1", at(10)), BIG_PUSH], wrong)  # 401
+    path = build(tmp_path, [*cart_deploy("uid-1", at(10)), BIG_PUSH], wrong)  # 401
     with WarehouseResource(path=path).connect() as conn:
         refresh(conn, wrong)
         refused = conn.execute("select status, error from ops.gitlab_commit_fetches").fetchall()
@@ -311,7 +321,7 @@ def test_gitlab_refusing_is_final_a_timeout_is_asked_again_and_the_token_stays_s
     slow.mkdir()
     double.delay_seconds = 0.5
     hasty = GitLabResource(url=resource.url, token=TOKEN, read_timeout_seconds=0.1, max_retries=0)
-    path = build(slow, [cart_deploy("uid-1", at(10)), BIG_PUSH], hasty)
+    path = build(slow, [*cart_deploy("uid-1", at(10)), BIG_PUSH], hasty)
     double.delay_seconds = 0.0
     with WarehouseResource(path=path).connect() as conn:
         (status,) = conn.execute("select status from ops.gitlab_commit_fetches").fetchone()
@@ -328,7 +338,7 @@ def test_the_token_is_an_env_var_and_a_push_that_created_the_branch_is_not_asked
     assert isinstance(configured.token, dg.EnvVar) and TOKEN not in repr(configured)
     double, resource = gitlab
     created = event("e-new", at(9), "Push Hook", push_body("0" * 40, COMMITS))
-    path = build(tmp_path, [cart_deploy("uid-1", at(10)), created], resource)
+    path = build(tmp_path, [*cart_deploy("uid-1", at(10)), created], resource)
     with duckdb.connect(path, read_only=True) as conn:
         rows = conn.execute("select status from ops.gitlab_commit_fetches").fetchall()
     assert rows == [("not_comparable",)] and double.compare_requests() == []

@@ -138,10 +138,8 @@ class WarehouseResource(dg.ConfigurableResource):
             prepared = None
         if prepared and prepared[0] == fingerprint:
             return
-        conn.execute(sql.load("setup/warehouse"))
-        conn.execute(sql.load("setup/dora_periods"))
-        conn.execute(sql.load("setup/gitlab_commits"))
-        conn.execute(sql.load("setup/deployment_version"))
+        for model in sql.SETUP_MODELS:
+            conn.execute(sql.load(model))
         self._sync_configuration(conn)
         sql.build_views(conn)
         conn.execute(
