@@ -3,6 +3,11 @@
 -- every group that has ever deployed. Groups are teams, pods or BAs ($level): a median
 -- cannot be summed up from the teams', so each level is computed from the facts, with '*'
 -- for the columns below it. Thresholds come from the metric spec as parameters.
+-- Spec r2: a period is `partial` unless every local day of it has ended ($as_of) and its UTC
+-- days were materialized (ops.materialized_days); the month's deployment days per week is
+-- the median over its weeks that exist (a day covered, or a deployment); a failed ECS
+-- attempt (circuit breaker) is a failed change; a group without deployments has frequency
+-- band 'no_data'.
 with deployments as (
     select
         deployment_id, ownership_ba,
@@ -25,7 +30,7 @@ failures as (
         ownership_ba,
         case when $level = 'ba' then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
-        environment, started_at, resolved_at,
+        environment, started_at, resolved_at, kind,
         kind in ('rollback', 'circuit_breaker') as deployment_failure
     from marts.fct_failures
 ),
@@ -39,12 +44,52 @@ periods as (
     from generate_series(cast($first_period as timestamp), cast($last_period as timestamp),
         case when $grain = 'week' then interval 7 day else interval 1 month end) as t(p)
 ),
--- The ISO weeks whose Monday falls in the period: one for a week, four or five for a month.
+-- Every local day of the periods and the week after them: covered when it has ended and
+-- every UTC day it overlaps was materialized.
+local_days as (
+    select cast(d as date) as local_day
+    from generate_series(cast($first_period as timestamp),
+        cast((select max(period_end) from periods) as timestamp) + interval 6 day,
+        interval 1 day) as t(d)
+),
+local_day_bounds as (
+    select local_day,
+        timezone($tz, cast(local_day as timestamp)) as begins,
+        timezone($tz, cast(local_day + 1 as timestamp)) as ends
+    from local_days
+),
+coverage as (
+    select b.local_day,
+        b.ends <= $as_of and count(m.day) = date_diff('day',
+            cast(timezone('UTC', b.begins) as date),
+            cast(timezone('UTC', b.ends - interval 1 microsecond) as date)) + 1 as covered
+    from local_day_bounds b
+    left join ops.materialized_days m
+        on m.table_name = 'fct_deployments'
+        and m.day between cast(timezone('UTC', b.begins) as date)
+                      and cast(timezone('UTC', b.ends - interval 1 microsecond) as date)
+    group by b.local_day, b.begins, b.ends
+),
+period_coverage as (
+    select periods.period_start, count(*) filter (where c.covered) as days_covered
+    from periods
+    join coverage c on c.local_day >= periods.period_start and c.local_day < periods.period_end
+    group by all
+),
+-- The ISO weeks whose Monday falls in the period (one for a week, four or five for a
+-- month) that exist: a day of it covered, or a deployment in it.
 period_weeks as (
     select periods.period_start, cast(w as date) as week
     from periods, generate_series(cast(period_start as timestamp),
         cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
     where isodow(w) = 1
+      and (
+          exists (select 1 from coverage c
+                  where c.covered and c.local_day >= cast(w as date)
+                    and c.local_day < cast(w as date) + 7)
+          or exists (select 1 from deployments d
+                     where d.local_day >= cast(w as date) and d.local_day < cast(w as date) + 7)
+      )
 ),
 days_per_week as (
     select pw.period_start, pw.week,
@@ -98,6 +143,18 @@ lead_times as (
 failed as (
     select distinct deployment_id from marts.fct_failures where deployment_id is not null
 ),
+-- ECS circuit breakers: the failed attempt never became a deployment, but it is a change
+-- that required remediation (DORA 2023): one failed change, in the numerator and the
+-- denominator of the change failure rate, in the period it failed.
+failed_attempts as (
+    select cast(date_trunc($grain, cast(started_at at time zone $tz as date)) as date)
+            as period_start,
+        ownership_ba, ownership_pod, ownership_team, environment,
+        count(*) as failed_attempts
+    from failures
+    where kind = 'circuit_breaker'
+    group by all
+),
 change_failures as (
     select cast(date_trunc($grain, d.local_day) as date) as period_start,
         d.ownership_ba, d.ownership_pod, d.ownership_team, d.environment,
@@ -133,6 +190,8 @@ joined as (
         coalesce(l.samples, 0) as lead_time_samples,
         coalesce(l.excluded, 0) as lead_time_excluded,
         coalesce(c.failed_deployments, 0) as failed_deployments,
+        coalesce(a.failed_attempts, 0) as failed_attempts,
+        coalesce(pc.days_covered, 0) as days_covered,
         t.median as time_to_restore_median_seconds,
         coalesce(t.samples, 0) as restore_samples,
         t.deployment_median as failed_deployment_recovery_median_seconds,
@@ -142,6 +201,8 @@ joined as (
     left join lead_times l using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join change_failures c using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join restores t using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join failed_attempts a using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join period_coverage pc using (period_start)
 )
 select
     period_start, $level as grouping, ownership_ba, ownership_pod, ownership_team, environment,
@@ -154,12 +215,16 @@ select
     lead_time_samples,
     lead_time_excluded,
     failed_deployments,
-    case when deployments > 0 then failed_deployments / deployments end as change_failure_rate,
+    failed_attempts,
+    case when deployments + failed_attempts > 0
+         then (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+    end as change_failure_rate,
     time_to_restore_median_seconds,
     restore_samples,
     failed_deployment_recovery_median_seconds,
     failed_deployment_recovery_samples,
     case
+        when deployments = 0 then 'no_data'
         when deployment_days_per_week >= $df_elite then 'elite'
         when deployment_days_per_week >= $df_high then 'high'
         when recent_deployments > 0 then 'medium'
@@ -173,10 +238,13 @@ select
         else 'low'
     end as lead_time_band,
     case
-        when deployments = 0 then 'no_data'
-        when failed_deployments / deployments <= $cfr_elite then 'elite'
-        when failed_deployments / deployments <= $cfr_high then 'high'
-        when failed_deployments / deployments <= $cfr_medium then 'medium'
+        when deployments + failed_attempts = 0 then 'no_data'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_elite then 'elite'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_high then 'high'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_medium then 'medium'
         else 'low'
     end as change_failure_rate_band,
     case
@@ -186,5 +254,7 @@ select
         when time_to_restore_median_seconds < $ttr_medium then 'medium'
         else 'low'
     end as time_to_restore_band,
+    days_covered < calendar_days as partial,
+    days_covered,
     $spec_version as spec_version
 from joined
