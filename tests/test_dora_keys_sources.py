@@ -39,8 +39,8 @@ CHANGE_COLUMNS = (
     "component_name", "environment", "ownership_ba", "ownership_pod", "ownership_team",
 )  # fmt: skip
 FAILURE_COLUMNS = (
-    "failure_id", "kind", "started_at", "resolved_at", "deployment_id", "component_name",
-    "environment", "ownership_ba", "ownership_pod", "ownership_team",
+    "failure_id", "kind", "started_at", "resolved_at", "deployment_id", "link_rule",
+    "component_name", "environment", "ownership_ba", "ownership_pod", "ownership_team",
 )  # fmt: skip
 TIMES = {"committed_at", "deployed_at", "started_at", "resolved_at"}
 
@@ -96,6 +96,8 @@ def test_changes_equal_the_generators_truth(materialized, truth):
     assert len(found) == len(set(found)), "a (deployment, commit) twice"
     assert set(found) == _truth_rows(truth["changes"], CHANGE_COLUMNS)
     assert any(row["lead_time_seconds"] <= 0 for row in truth["changes"]), "clock skew kept"
+    earlier = set(truth["earlier_code_deployments"])  # rollbacks, redeploys, roll-forwards
+    assert earlier and not earlier & {row["deployment_id"] for row in truth["changes"]}
     (unexplained,) = conn.execute(
         "select count(*) from marts.fct_changes c left join marts.fct_deployments d "
         "using (deployment_id) where d.deployment_id is null or d.environment <> 'production'"
@@ -112,6 +114,16 @@ def test_failures_equal_the_generators_truth(materialized, truth):
              for f in truth["failures"]}  # fmt: skip
     assert {("incident", False, False), ("incident", False, True), ("incident", True, False),
             ("rollback", False, False), ("circuit_breaker", False, False)} <= kinds  # fmt: skip
+    rules = {(f["failure_id"].split(":")[0], f["link_rule"]) for f in truth["failures"]}
+    assert {("custom", "component_time"), ("custom", "deployment_id"), ("custom", "commit"),
+            ("custom", "code_sha256"), ("custom", None), ("opsgenie", "deployment_id"),
+            ("opsgenie", "commit"), ("opsgenie", "component_time"), ("ecs", "failed_attempt"),
+            ("rollback", "rolled_back")} <= rules  # fmt: skip
+    rolled_back = {f["failure_id"] for f in truth["failures"] if f["kind"] == "rollback"}
+    assert truth["roll_forwards"], "the case has roll-forwards"
+    assert not {f"rollback:{d}" for d in truth["roll_forwards"]} & rolled_back
+    failed_attempts = [f for f in truth["failures"] if f["kind"] == "circuit_breaker"]
+    assert all(f["deployment_id"] == f["failure_id"] for f in failed_attempts)
     counts = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization

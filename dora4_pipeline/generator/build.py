@@ -37,7 +37,13 @@ Output under `out_dir`:
                   "ownership_pod", "ownership_team"}, ...]  (dora_keys.py: the README's rules),
      "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
+                   "link_rule" (null: none; docs/metrics.md),
                    "component_name", "environment", "ownership_*"}, ...]}
+     (custom `Incident` events and incidents naming a deployment or commit:
+      generator/incidents.py; rules of spec r2),
+     "earlier_code_deployments": [deployment_id]  (rollbacks, redeploys, roll-forwards,
+                                 ECS circuit-breaker rollbacks: they ship no commits),
+     "roll_forwards": [deployment_id]  (N5 → N3 → N5's last step: no rollback)}
 
   `events` counts every EventBridge record written (copies, lost and damaged ones
   included) = noise + lookalike + deployment + duplicate + invalid events.
@@ -63,6 +69,7 @@ from dora4_pipeline.generator.firehose import (
     MAX_OBJECT_BYTES,
     STREAM,
 )
+from dora4_pipeline.generator.incidents import Incidents
 from dora4_pipeline.generator.noise import NoiseMaker
 from dora4_pipeline.generator.scenario import (
     WINDOW,
@@ -103,7 +110,8 @@ def generate(
     noise = NoiseMaker(account=account, region=region, rng=Random(f"{seed}:noise"))
     writer = ArchiveWriter(archive, Random(f"{seed}:objects"))
     keys = DoraKeys(scenario, seed)
-    _stream(scenario, keys, noise, writer, days)
+    incidents = Incidents(keys, seed)
+    _stream(scenario, keys, incidents, noise, writer, days)
     params = dict(
         start=start.isoformat(),
         days=days,
@@ -118,7 +126,7 @@ def generate(
         max_object_bytes=MAX_OBJECT_BYTES,
     )
     truth = _truth(params, scenario, writer, start, days)
-    truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
+    truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived, incidents))
     (archive.parent / "tags.json").write_text(
         json.dumps(tags_file(account, region), indent=2) + "\n"
     )
@@ -136,7 +144,12 @@ def generate(
 
 
 def _stream(
-    scenario: Scenario, keys: DoraKeys, noise: NoiseMaker, writer: ArchiveWriter, days: int
+    scenario: Scenario,
+    keys: DoraKeys,
+    incidents: Incidents,
+    noise: NoiseMaker,
+    writer: ArchiveWriter,
+    days: int,
 ) -> None:
     """Every buffer window in order, each day planned as it begins; one extra folder day."""
     pending: dict[int, list[Planned]] = defaultdict(list)
@@ -145,7 +158,8 @@ def _stream(
         day_index, slot = divmod(window - first, WINDOWS_PER_DAY)
         if slot == 0 and day_index < days:
             day_plan = scenario.plan_day(day_index)
-            for planned in day_plan + keys.plan_day(day_index, day_plan):
+            day_plan += keys.plan_day(day_index, day_plan) + incidents.plan_day(day_index)
+            for planned in day_plan:
                 assert window_of(planned.arrival_us) >= window, "planned into the past"
                 pending[window_of(planned.arrival_us)].append(planned)
         count = scenario.volume.window_noise[slot] if day_index < days else 0
