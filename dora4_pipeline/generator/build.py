@@ -38,7 +38,7 @@ Output under `out_dir`:
      "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
                    "link_rule" (null: none; docs/metrics.md),
-                   "component_name", "environment", "ownership_*"}, ...]}
+                   "component_name", "environment", "ownership_*"}, ...],
      (custom `Incident` events and incidents naming a deployment or commit:
       generator/incidents.py; rules of spec r2),
      "earlier_code_deployments": [deployment_id]  (rollbacks, redeploys, roll-forwards,
