@@ -162,14 +162,15 @@ def keys_report(path: str, grain: str = "month") -> str:
         rows = conn.execute(
             f"""
             select ownership_ba, ownership_pod, deployments,
-                round(deployment_days_per_week, 1) || ' (' || deployment_frequency_band || ')',
+                coalesce(round(deployment_days_per_week, 1) || '', '-')
+                    || ' (' || deployment_frequency_band || ')',
                 coalesce(round(lead_time_median_seconds / 3600, 1) || ' h', '-')
                     || ' (' || lead_time_band || ')',
                 coalesce(round(100 * change_failure_rate, 1) || ' %', '-')
                     || ' (' || change_failure_rate_band || ')',
                 coalesce(round(time_to_restore_median_seconds / 3600, 1) || ' h', '-')
                     || ' (' || time_to_restore_band || ')',
-                period_start, spec_version
+                period_start, coalesce(partial, false), spec_version
             from marts.{table_name}
             where grouping = 'pod' and environment = 'production'
               and period_start = (select max(period_start) from marts.{table_name})
@@ -179,11 +180,12 @@ def keys_report(path: str, grain: str = "month") -> str:
     if not rows:
         return f"(no {grain}ly DORA rows materialized)"
     header = ["ba", "pod", "deployments", "deploy days/week", "lead time", "CFR", "restore"]
-    period, spec = rows[0][-2], rows[0][-1]
+    period, partial, spec = rows[0][-3:]
+    note = " PARTIAL: in progress or not every day materialized;" if partial else ""
     return "\n".join(
         [
             f"DORA keys by pod in production, {grain} of {period} "
-            f"(spec {spec}; bands in brackets):",
-            table(header, [r[:-2] for r in rows]),
+            f"({note} spec {spec}; bands in brackets):".replace("( ", "("),
+            table(header, [r[:-3] for r in rows]),
         ]
     )

@@ -72,7 +72,7 @@ class MetricSpec:
 
     @property
     def version(self) -> str:
-        """E.g. `r1-dora2023-europe_berlin`: every choice that changes a number."""
+        """E.g. `r2-dora2023-europe_berlin`: every choice that changes a number."""
         zone = self.timezone.lower().replace("/", "_")
         return f"r{SPEC_REVISION}-{self.bands}-{zone}"
 

@@ -13,6 +13,7 @@ import pytest
 
 from dora4_pipeline.cli import main
 from dora4_pipeline.metrics.periods import materialize_periods
+from dora4_pipeline.report import keys_report
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.spec import MetricSpec
 
@@ -172,6 +173,7 @@ def runs(generated, tmp_path_factory):
             with duckdb.connect(settings["DORA4_WAREHOUSE"], read_only=True) as conn:
                 out[tz] = {grain: _records(conn, grain) for grain in ("week", "month")}
             out[tz]["now"] = now
+            out[tz]["report"] = keys_report(settings["DORA4_WAREHOUSE"], "week")
     return out
 
 
@@ -212,6 +214,10 @@ def test_the_timezone_moves_periods_and_coverage(runs):
     assert weeks["America/Los_Angeles"] == {date(2026, 3, 9), date(2026, 3, 16)}
     covered = {r["period_start"]: r["days_covered"] for r in runs["America/Los_Angeles"]["week"]}
     assert covered == {date(2026, 3, 9): 0, date(2026, 3, 16): 1}  # only local 16 March whole
+    assert (
+        "week of 2026-03-16 (PARTIAL: in progress or not every day materialized;"
+        in (runs["UTC"]["report"])
+    )
 
 
 # hand-made facts ---------------------------------------------------------------------------
