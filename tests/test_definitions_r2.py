@@ -8,14 +8,15 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dora4_pipeline.cli import main
-from dora4_pipeline.metrics.periods import materialize_periods
+from dora4_pipeline.metrics.periods import adopt_spec, materialize_periods
 from dora4_pipeline.report import keys_report
 from dora4_pipeline.resources.warehouse import WarehouseResource
-from dora4_pipeline.spec import MetricSpec
+from dora4_pipeline.spec import SPEC_REVISION, MetricSpec
 
 RUN_DAYS = (date(2026, 3, 16), date(2026, 3, 17))  # the UTC days the run materializes
 KEYS = (
@@ -293,3 +294,50 @@ def test_a_failed_attempt_is_a_failed_change_and_the_rollback_target_is_not_blam
     assert ids[2] != "ecs:ecs-svc/9"
     deployments, *_, cfr, attempts = monthly(conn, datetime(2026, 12, 1, tzinfo=UTC))["svc"]
     assert (deployments, attempts, cfr) == (4, 1, 0.2)
+
+
+def test_an_r1_warehouse_upgrades_in_place_and_its_r1_rows_stay_r1(tmp_path):
+    """An r1 warehouse (without r2's columns) connects, gains them, refuses to mix specs
+    until restated, and keeps its r1 row as r1 with NULL in what r1 never computed."""
+    warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"))
+    r2_columns = {
+        "marts.fct_failures": ("link_rule", "link_reference", "severity"),
+        "marts.dora_weekly": ("failed_attempts", "partial", "days_covered"),
+        "marts.dora_monthly": ("failed_attempts", "partial", "days_covered"),
+    }
+    with warehouse.connect() as conn:  # made as r1 made it
+        for table, columns in r2_columns.items():
+            for column in columns:
+                conn.execute(f"alter table {table} drop column {column}")
+        conn.execute("alter table marts.dora_weekly alter column deployment_days_per_week set not null")
+        conn.execute(
+            "insert into marts.dora_weekly by name select date '2026-03-09' as period_start, "
+            "'pod' as grouping, 'ba' as ownership_ba, 'p' as ownership_pod, '*' as "
+            "ownership_team, 'production' as environment, 1 as deployments, 1 as "
+            "deployment_days, 1 / 7 as deployment_rate_per_day, 1.0 as "
+            "deployment_days_per_week, 0 as lead_time_samples, 0 as lead_time_excluded, "
+            "0 as failed_deployments, 0 as restore_samples, 0 as "
+            "failed_deployment_recovery_samples, 'high' as deployment_frequency_band, "
+            "'no_data' as lead_time_band, 'elite' as change_failure_rate_band, 'no_data' as "
+            "time_to_restore_band, 'r1-dora2023-utc' as spec_version"
+        )
+        conn.execute("insert into ops.metric_spec values ('r1-dora2023-utc', '{}', now())")
+        conn.execute("drop table ops.prepared")  # as if the code changed
+    with warehouse.connect() as conn:
+        for table, columns in r2_columns.items():
+            names = {row[0] for row in conn.execute(f"describe {table}").fetchall()}
+            assert set(columns) <= names, table
+        with pytest.raises(dg.Failure, match="restate"):
+            adopt_spec(conn, MetricSpec(), restate=False)
+        adopt_spec(conn, MetricSpec(), restate=True)
+        deploy(conn, "p", datetime(2026, 3, 16, 10, tzinfo=UTC))
+        materialize_periods(conn, "week", MetricSpec(), date(2026, 3, 16), date(2026, 3, 16))
+        rows = conn.execute(
+            "select period_start, spec_version, partial, failed_attempts from "
+            "marts.dora_weekly where grouping = 'pod' order by 1"
+        ).fetchall()
+    assert rows == [
+        (date(2026, 3, 9), "r1-dora2023-utc", None, None),
+        (date(2026, 3, 16), MetricSpec().version, True, 0),
+    ]
+    assert MetricSpec().version.startswith(f"r{SPEC_REVISION}-") and SPEC_REVISION == 2

@@ -61,7 +61,8 @@ def build_period_asset(
             summary = conn.execute(
                 f"select period_start, ownership_ba, ownership_pod, deployments, "  # noqa: S608
                 "deployment_frequency_band, lead_time_band, change_failure_rate_band, "
-                f"time_to_restore_band from marts.{name} where period_start between ? and ? "
+                "time_to_restore_band, coalesce(partial, false) "
+                f"from marts.{name} where period_start between ? and ? "
                 "and environment = 'production' and grouping = 'pod' order by all",
                 [first, last],
             ).fetchall()
@@ -71,7 +72,10 @@ def build_period_asset(
                 "dagster/row_count": rows,
                 "spec_version": spec.version,
                 "production_bands": dg.MetadataValue.md(
-                    table(["period", "BA", "pod", "deploys", "DF", "LT", "CFR", "TTR"], summary)
+                    table(
+                        ["period", "BA", "pod", "deploys", "DF", "LT", "CFR", "TTR", "partial"],
+                        summary,
+                    )
                 ),
             }
         )
