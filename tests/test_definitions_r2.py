@@ -309,7 +309,9 @@ def test_an_r1_warehouse_upgrades_in_place_and_its_r1_rows_stay_r1(tmp_path):
         for table, columns in r2_columns.items():
             for column in columns:
                 conn.execute(f"alter table {table} drop column {column}")
-        conn.execute("alter table marts.dora_weekly alter column deployment_days_per_week set not null")
+        conn.execute(
+            "alter table marts.dora_weekly alter column deployment_days_per_week set not null"
+        )
         conn.execute(
             "insert into marts.dora_weekly by name select date '2026-03-09' as period_start, "
             "'pod' as grouping, 'ba' as ownership_ba, 'p' as ownership_pod, '*' as "
