@@ -78,18 +78,20 @@ period_coverage as (
 ),
 -- The ISO weeks whose Monday falls in the period (one for a week, four or five for a
 -- month) that exist: a day of it covered, or a deployment in it.
+days_with_data as (
+    select local_day from coverage where covered
+    union
+    select distinct local_day from deployments
+),
 period_weeks as (
-    select periods.period_start, cast(w as date) as week
-    from periods, generate_series(cast(period_start as timestamp),
-        cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
-    where isodow(w) = 1
-      and (
-          exists (select 1 from coverage c
-                  where c.covered and c.local_day >= cast(w as date)
-                    and c.local_day < cast(w as date) + 7)
-          or exists (select 1 from deployments d
-                     where d.local_day >= cast(w as date) and d.local_day < cast(w as date) + 7)
-      )
+    select distinct p.period_start, p.week
+    from (
+        select periods.period_start, cast(w as date) as week
+        from periods, generate_series(cast(period_start as timestamp),
+            cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
+        where isodow(w) = 1
+    ) p
+    join days_with_data x on x.local_day >= p.week and x.local_day < p.week + 7
 ),
 days_per_week as (
     select pw.period_start, pw.week,
