@@ -10,9 +10,11 @@ and the records that were written whole, with the README's rules:
 - alerts: P1/P2 named by details["Component.Name"] or a `component:<name>` tag, P3 (not
   counted), Acknowledge actions, one still open, one before any deployment of its component.
 - Lambda: every deployment has its own codeSha256, and some redeploy the one before the
-  previous (a rollback).
+  previous (a rollback); after a rollback, some deploy the newer code again (a
+  roll-forward: no rollback, and like every redeploy it ships no commits; spec r2).
 - ECS: a circuit breaker a day: FAILED, the rollback's IN_PROGRESS ("rolling back to
   deploymentId ...") and its COMPLETED (a deployment); plus the scenario's FAILED look-alikes.
+  Spec r2: the failed attempt is the failure's deployment_id; the rollback ships no commits.
 """
 
 from __future__ import annotations
