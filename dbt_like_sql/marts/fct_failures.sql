@@ -14,7 +14,7 @@
 --   it as a failed change on its own (spec r2); the healthy deployment ECS rolls back to
 --   is not blamed.
 -- * incident naming a deployment (`deployment_reference`: an id, Lambda codeSha256, image
---   digest) → that rule's name ('deployment_id', 'code_sha256', 'image_digest'): the named
+--   digest; see deployment_references) → that rule's name ('deployment_id', 'code_sha256', 'image_digest'): the named
 --   deployment (of a code named by several, the latest at or before started_at, else the
 --   first after); naming a commit → 'commit': the production deployment that first shipped
 --   it (fct_changes; the incident's component first, then the latest at or before
@@ -80,10 +80,37 @@ subjects as (
     select * from circuit_breakers
 ),
 
+-- The names an incident may give a deployment: its id as fct_deployments has it
+-- ('lambda:<eventID>', 'ecs:<deploymentId>', 'eks:<uid>:<count>') or as its source has it
+-- (the CloudTrail eventID, the ECS deploymentId `ecs-svc/…`); Lambda's codeSha256; a
+-- container image's digest. ECS deployment events carry no task definition and the
+-- Kubernetes exporters no image, so those deployments are named by id.
+references_named as (
+    select * from incidents where deployment_reference is not null
+),
+
+deployment_references as (
+    select d.deployment_id, 'deployment_id' as rule, d.deployment_id as reference
+    from deployments d
+    where d.deployment_id in (select deployment_reference from references_named)
+    union all
+    select d.deployment_id, 'deployment_id', substr(d.deployment_id, length(d.event_source) + 2)
+    from deployments d
+    where d.event_source in ('lambda', 'ecs')
+      and substr(d.deployment_id, length(d.event_source) + 2)
+          in (select deployment_reference from references_named)
+    union all
+    select deployment_id, 'code_sha256', code_sha256 from staging.stg_deployment_code
+    where code_sha256 in (select deployment_reference from references_named)
+    union all
+    select deployment_id, 'image_digest', image_digest from staging.stg_deployment_code
+    where image_digest in (select deployment_reference from references_named)
+),
+
 named_deployments as (
     select i.failure_id, r.deployment_id, r.rule
-    from incidents i
-    join staging.stg_deployment_references r on r.reference = i.deployment_reference
+    from references_named i
+    join deployment_references r on r.reference = i.deployment_reference
     join deployments d using (deployment_id)
     qualify row_number() over (
         partition by i.failure_id

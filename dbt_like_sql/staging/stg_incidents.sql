@@ -7,7 +7,7 @@
 --   component_name        NULL when the source names none
 --   environment           NULL when the source names none (then: the linked deployment's)
 --   deployment_reference  a deployment the incident names: its id, Lambda codeSha256,
---                         image digest (fct_failures links it; stg_deployment_references)
+--                         image digest (fct_failures links it)
 --   commit_reference      a commit the incident names (lowercase; 7+ hex digits)
 with opsgenie as (
     select * from staging.stg_opsgenie_incidents
