@@ -437,3 +437,21 @@ def test_source_lists_default_to_the_documented_sources():
     assert settings.gitlab_sources == ("relay.gitlab", "gitlab")
     assert settings.opsgenie_sources == ("opsgenie", "aws.partner/opsgenie.com/*")
     assert settings.custom_source == "dora4"
+
+
+def test_custom_incidents_are_read_under_the_configured_custom_source_only(tmp_path):
+    root = tmp_path / "archive"
+    ours = incident("inc-acme", "ACME-1", at(12))
+    ours["source"] = "com.acme.dora"
+    default = incident("inc-default", "DEFAULT-1", at(12, 30))  # source dora4: not ours now
+    write_object(root, at(16), [cart_deploy("uid-1", at(10)), ours, default], name="custom")
+    settings = Settings.from_env({"DORA4_CUSTOM_SOURCE": "com.acme.dora"})
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"), custom_source=settings.custom_source
+    )
+    with warehouse.connect() as conn:
+        land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
+        for table in ("fct_deployments", "fct_changes", "fct_failures"):
+            sql.materialize_window(conn, table, DAY, DAY)
+        failures = conn.execute("select failure_id, link_rule from marts.fct_failures").fetchall()
+    assert failures == [("custom:ACME-1", "component_time")]
