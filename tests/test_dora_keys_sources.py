@@ -234,8 +234,8 @@ def definitions_r2_events() -> list[dict]:
         invoice_push("p88-3", at(11, 10), "cccc0003", at(11, 5)),  # → ct-c, past 3 redeploys
         lambda_deploy("ct-fwd", at(13), "BBB="),  # N5 → N3 → N5: a roll-forward
         lambda_deploy("ct-c", at(14, 30), "CCC="),
-        # the circuit breaker's rollback of ecs-svc/2: ecs-svc/3 (AWS ECS developer guide,
-        # "Amazon ECS service deployment events": reason as ECS words it)
+        # the circuit breaker's rollback of ecs-svc/2 is ecs-svc/3: an IN_PROGRESS for a new
+        # deployment whose reason names the one rolled back to (AWS: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html)
         ecs("ecs-2b", "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/3", at(10, 31),
             reason="ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1."),
         push("push-5", at(11, 50), [("deadbeef01", at(11, 45))]),  # → uid-2
