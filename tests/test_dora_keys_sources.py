@@ -200,6 +200,7 @@ def ecs(envelope_id: str, name: str, deployment_id: str, when: datetime, **kw) -
     )  # fmt: skip
 
 
+DIGEST = "sha256:" + "5f" * 32
 INVOICE_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:invoice-renderer"
 INVOICE_TAGS = '{"Environment": "production", "Ownership.BA": "billing", "Git.Projectid": "88"}'
 
@@ -228,7 +229,15 @@ def definitions_r2_events() -> list[dict]:
     rollback, incidents that name what failed, custom incidents valid and not."""
     without_start = incident("inc-bad-1", "INC-9", at(12))
     del without_start["detail"]["started_at"]
+    # a container-image function: UpdateFunctionCode's ImageUri parameter, as CloudTrail
+    # records it (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html)
+    image = lambda_deploy("ct-img", at(15, 30), "DDD=")
+    image["detail"]["requestParameters"]["imageUri"] = (
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/invoice@{DIGEST}"
+    )
     return [
+        image,
+        incident("inc-7", "INC-7", at(15, 45), deployment_id=DIGEST, component="invoice-renderer"),
         invoice_push("p88-1", at(9, 50), "aaaa0001", at(9, 40)),  # → ct-a
         invoice_push("p88-2", at(10, 30), "bbbb0002", at(10, 20)),  # → ct-b
         invoice_push("p88-3", at(11, 10), "cccc0003", at(11, 5)),  # → ct-c, past 3 redeploys
@@ -343,6 +352,8 @@ def test_failures_of_each_kind(hand_built):
          *cart),  # sent again when resolved
         ("custom:INC-6", "incident", at(14, 50), None, None, None, "cart-api", "qa",
          "unassigned"),  # never deployed to qa
+        ("custom:INC-7", "incident", at(15, 45), None, "lambda:ct-img", "image_digest",
+         *invoice),
         ("ecs:ecs-svc/2", "circuit_breaker", at(10, 30), at(10, 40), "ecs:ecs-svc/2",
          "failed_attempt", "ledger-api", "production", "payments"),
         ("ecs:ecs-svc/4", "circuit_breaker", at(16), None, "ecs:ecs-svc/4", "failed_attempt",
@@ -362,7 +373,8 @@ def test_failures_of_each_kind(hand_built):
     ).fetchall()
     assert references == [
         ("custom:INC-2", "deployment:eks:uid-1:1"), ("custom:INC-3", "deployment:AAA="),
-        ("custom:INC-4", "deployment:nope-1"), ("opsgenie:by-commit", "commit:deadbeef01"),
+        ("custom:INC-4", "deployment:nope-1"), ("custom:INC-7", f"deployment:{DIGEST}"),
+        ("opsgenie:by-commit", "commit:deadbeef01"),
         ("opsgenie:named", "deployment:ct-a"),
     ]  # fmt: skip  # INC-4 names nothing that exists: component and time, reference kept
 
