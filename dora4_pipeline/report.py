@@ -121,7 +121,8 @@ def run_summary(warehouse: str, first: date, last: date) -> str:
 # The four keys of a marts.dora_weekly/dora_monthly row as text, each with its band: what the
 # terminal and the Dagster UI show.
 KEYS_WITH_BANDS = """
-    round(deployment_days_per_week, 1) || ' (' || deployment_frequency_band || ')',
+    coalesce(round(deployment_days_per_week, 1) || '', '-')
+        || ' (' || deployment_frequency_band || ')',
     coalesce(round(lead_time_median_seconds / 3600, 1) || ' h', '-')
         || ' (' || lead_time_band || ')',
     coalesce(round(100 * change_failure_rate, 1) || ' %', '-')
@@ -188,7 +189,7 @@ def keys_report(path: str, grain: str = "month") -> str:
         rows = conn.execute(
             f"""
             select ownership_ba, ownership_pod, deployments, {KEYS_WITH_BANDS},
-                period_start, spec_version
+                period_start, coalesce(partial, false), spec_version
             from marts.{table_name}
             where grouping = 'pod' and environment = 'production'
               and period_start = (select max(period_start) from marts.{table_name})
@@ -203,12 +204,13 @@ def keys_report(path: str, grain: str = "month") -> str:
     if not rows:
         return f"(no {grain}ly DORA rows materialized)"
     header = ["ba", "pod", "deployments", *KEYS_HEADER]
-    period, spec = rows[0][-2], rows[0][-1]
+    period, partial, spec = rows[0][-3:]
+    note = " PARTIAL: in progress or not every day materialized;" if partial else ""
     return "\n".join(
         [
             f"DORA keys by pod in production, {grain} of {period} "
-            f"(spec {spec}; bands in brackets):",
-            table(header, [r[:-2] for r in rows]),
+            f"({note} spec {spec}; bands in brackets):".replace("( ", "("),
+            table(header, [r[:-3] for r in rows]),
             *(
                 [
                     f"warning: {missing} commits of pushes cut at 20 commits have no lead time "

@@ -14,7 +14,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dora4_pipeline.errors import ConfigError
 
-SPEC_REVISION = 1  # bump when a definition below changes meaning
+SPEC_REVISION = 2  # bump when a definition changes meaning; say how in REVISIONS
+# What each revision changed (docs/metrics.md has the definitions). Rows keep the
+# spec_version they were computed with: an r1 row is never relabelled r2.
+REVISIONS = {
+    1: "the four keys per team, pod and BA, weekly and monthly, with bands",
+    2: (
+        "a rollback, redeploy or roll-forward ships no commits; a roll-forward is no "
+        "rollback; an ECS circuit breaker blames its failed attempt (a failed change in "
+        "the change failure rate's numerator and denominator), not the deployment rolled "
+        "back to; explicit incident links win (link_rule); partial periods are marked; "
+        "no deployments is frequency band no_data; monthly deployment days per week over "
+        "the weeks that exist"
+    ),
+}
 HOUR, DAY, WEEK = 3600, 86_400, 7 * 86_400
 
 # Thresholds per band set. Deployment frequency: deployment days per week (median over a
@@ -59,7 +72,7 @@ class MetricSpec:
 
     @property
     def version(self) -> str:
-        """E.g. `r1-dora2023-europe_berlin`: every choice that changes a number."""
+        """E.g. `r2-dora2023-europe_berlin`: every choice that changes a number."""
         zone = self.timezone.lower().replace("/", "_")
         return f"r{SPEC_REVISION}-{self.bands}-{zone}"
 

@@ -111,5 +111,22 @@ def materialize_window(
     with transaction(conn):
         conn.execute(f"delete {window}", params)
         conn.execute(f"insert into marts.{table} by name select * from ({model})", params)  # noqa: S608
+        _record_days(conn, table, start_day, end_day)
     (rows,) = conn.execute(f"select count(*) {window}", params).fetchone()
     return rows
+
+
+def _record_days(conn: duckdb.DuckDBPyConnection, table: str, start_day: date, end_day: date):
+    """Which days a fact table holds: the period marts mark the others' periods partial."""
+    params = {"table": table, "start_day": start_day, "end_day": end_day}
+    conn.execute(
+        "delete from ops.materialized_days where table_name = $table "
+        "and day between $start_day and $end_day",
+        params,
+    )
+    conn.execute(
+        "insert into ops.materialized_days select $table, cast(d as date), now() "
+        "from generate_series(cast($start_day as timestamp), cast($end_day as timestamp), "
+        "interval 1 day) as t(d)",
+        params,
+    )

@@ -21,6 +21,7 @@ from dora4_pipeline.generator.events import (
     lambda_update_function_code,
     scaling_message,
 )
+from dora4_pipeline.generator.incidents import custom_incident
 from dora4_pipeline.generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
 from dora4_pipeline.landing.assets import build_landing_asset
 from dora4_pipeline.landing.ingest import land_days
@@ -41,8 +42,8 @@ CHANGE_COLUMNS = (
     "component_name", "environment", "ownership_ba", "ownership_pod", "ownership_team",
 )  # fmt: skip
 FAILURE_COLUMNS = (
-    "failure_id", "kind", "started_at", "resolved_at", "deployment_id", "component_name",
-    "environment", "ownership_ba", "ownership_pod", "ownership_team",
+    "failure_id", "kind", "started_at", "resolved_at", "deployment_id", "link_rule",
+    "component_name", "environment", "ownership_ba", "ownership_pod", "ownership_team",
 )  # fmt: skip
 TIMES = {"committed_at", "deployed_at", "started_at", "resolved_at"}
 
@@ -100,6 +101,8 @@ def test_changes_equal_the_generators_truth(materialized, truth):
     assert len(found) == len(set(found)), "a (deployment, commit) twice"
     assert set(found) == _truth_rows(truth["changes"], CHANGE_COLUMNS)
     assert any(row["lead_time_seconds"] <= 0 for row in truth["changes"]), "clock skew kept"
+    earlier = set(truth["earlier_code_deployments"])  # rollbacks, redeploys, roll-forwards
+    assert earlier and not earlier & {row["deployment_id"] for row in truth["changes"]}
     (unexplained,) = conn.execute(
         "select count(*) from marts.fct_changes c left join marts.fct_deployments d "
         "using (deployment_id) where d.deployment_id is null or d.environment <> 'production'"
@@ -116,6 +119,16 @@ def test_failures_equal_the_generators_truth(materialized, truth):
              for f in truth["failures"]}  # fmt: skip
     assert {("incident", False, False), ("incident", False, True), ("incident", True, False),
             ("rollback", False, False), ("circuit_breaker", False, False)} <= kinds  # fmt: skip
+    rules = {(f["failure_id"].split(":")[0], f["link_rule"]) for f in truth["failures"]}
+    assert {("custom", "component_time"), ("custom", "deployment_id"), ("custom", "commit"),
+            ("custom", "code_sha256"), ("custom", None), ("opsgenie", "deployment_id"),
+            ("opsgenie", "commit"), ("opsgenie", "component_time"), ("ecs", "failed_attempt"),
+            ("rollback", "rolled_back")} <= rules  # fmt: skip
+    rolled_back = {f["failure_id"] for f in truth["failures"] if f["kind"] == "rollback"}
+    assert truth["roll_forwards"], "the case has roll-forwards"
+    assert not {f"rollback:{d}" for d in truth["roll_forwards"]} & rolled_back
+    failed_attempts = [f for f in truth["failures"] if f["kind"] == "circuit_breaker"]
+    assert all(f["deployment_id"] == f["failure_id"] for f in failed_attempts)
     # each day's partition carries that day's own row count, not the run's total
     counts = Counter()
     for event in result.get_asset_materialization_events():
@@ -211,12 +224,74 @@ def lambda_deploy(event_id: str, when: datetime, sha: str) -> dict:
     )  # fmt: skip
 
 
-def ecs(envelope_id: str, name: str, deployment_id: str, when: datetime) -> dict:
+def ecs(envelope_id: str, name: str, deployment_id: str, when: datetime, **kw) -> dict:
     return ecs_deployment_state_change(
         envelope_id=envelope_id, envelope_time=when + timedelta(seconds=2),
         service_arn=SERVICE_ARN, event_name=name, deployment_id=deployment_id,
-        updated_at=when, account=ACCOUNT, region=REGION,
+        updated_at=when, account=ACCOUNT, region=REGION, **kw,
     )  # fmt: skip
+
+
+DIGEST = "sha256:" + "5f" * 32
+INVOICE_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:invoice-renderer"
+INVOICE_TAGS = '{"Environment": "production", "Ownership.BA": "billing", "Git.Projectid": "88"}'
+
+
+def invoice_push(envelope_id: str, when: datetime, sha: str, committed: datetime) -> dict:
+    return gitlab_push(
+        envelope_id=envelope_id, time=when, project_id=88,
+        path_with_namespace="billing/invoice-renderer", account=ACCOUNT, region=REGION,
+        commits=[{"id": sha, "timestamp": iso_with_offset(committed, 0)}],
+    )  # fmt: skip
+
+
+def incident(envelope_id: str, incident_id: str, started: datetime | str, **detail) -> dict:
+    """The custom Incident event (our own documented shape: docs/custom-events.md)."""
+    body = {
+        "id": incident_id,
+        "started_at": started if isinstance(started, str) else iso_with_offset(started, 60),
+        "severity": "high", "component": "cart-api", "environment": "production", **detail,
+    }  # fmt: skip
+    return custom_incident(envelope_id=envelope_id, time=at(16), account=ACCOUNT,
+                           region=REGION, incident=body)  # fmt: skip
+
+
+def definitions_r2_events() -> list[dict]:
+    """Spec r2's cases: a roll-forward, commits around redeploys, the circuit breaker's
+    rollback, incidents that name what failed, custom incidents valid and not."""
+    without_start = incident("inc-bad-1", "INC-9", at(12))
+    del without_start["detail"]["started_at"]
+    # a container-image function: UpdateFunctionCode's ImageUri parameter, as CloudTrail
+    # records it (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html)
+    image = lambda_deploy("ct-img", at(15, 30), "DDD=")
+    image["detail"]["requestParameters"]["imageUri"] = (
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/invoice@{DIGEST}"
+    )
+    return [
+        image,
+        incident("inc-7", "INC-7", at(15, 45), deployment_id=DIGEST, component="invoice-renderer"),
+        invoice_push("p88-1", at(9, 50), "aaaa0001", at(9, 40)),  # → ct-a
+        invoice_push("p88-2", at(10, 30), "bbbb0002", at(10, 20)),  # → ct-b
+        invoice_push("p88-3", at(11, 10), "cccc0003", at(11, 5)),  # → ct-c, past 3 redeploys
+        lambda_deploy("ct-fwd", at(13), "BBB="),  # N5 → N3 → N5: a roll-forward
+        lambda_deploy("ct-c", at(14, 30), "CCC="),
+        # the circuit breaker's rollback of ecs-svc/2 is ecs-svc/3: an IN_PROGRESS for a new
+        # deployment whose reason names the one rolled back to (AWS: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html)
+        ecs("ecs-2b", "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/3", at(10, 31),
+            reason="ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1."),
+        push("push-5", at(11, 50), [("deadbeef01", at(11, 45))]),  # → uid-2
+        alert("og-7", "Create", "named", at(15), extra_tags=["deployment:ct-a"]),
+        alert("og-8", "Create", "by-commit", at(15, 10), extra_details={"commit": "DEADBEEF01"}),
+        incident("inc-1", "INC-1", at(12, 45), resolved_at="2026-03-17T13:15:00Z"),
+        incident("inc-2", "INC-2", at(14, 10), deployment_id="eks:uid-1:1"),
+        incident("inc-3", "INC-3", at(12, 30), deployment_id="AAA=", component="invoice-renderer"),
+        incident("inc-4", "INC-4", at(14, 20), deployment_id="nope-1"),
+        incident("inc-5a", "INC-5", at(14, 40)),
+        incident("inc-5b", "INC-5", at(14, 40), resolved_at="2026-03-17T16:00:00+01:00"),
+        incident("inc-6", "INC-6", at(14, 50), environment="qa"),
+        without_start,
+        incident("inc-bad-2", "INC-10", "2026-03-17T12:00:00"),  # no offset: which zone?
+    ]  # fmt: skip
 
 
 @pytest.fixture
@@ -252,6 +327,7 @@ def hand_built(tmp_path):
         ecs("ecs-2", "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/2", at(10, 30)),
         ecs("ecs-3", "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/3", at(10, 40)),
         ecs("ecs-4", "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/4", at(16)),  # not yet restored
+        *definitions_r2_events(),
     ]
     write_object(root, at(16), events, name="a")
     warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"))
@@ -259,6 +335,10 @@ def hand_built(tmp_path):
         conn.execute(
             "insert into raw.resource_tag_snapshots values (?, ?, ?, now())",
             [DAY, SERVICE_ARN, '{"Environment": "production", "Ownership.BA": "payments"}'],
+        )
+        conn.execute(
+            "insert into raw.resource_tag_snapshots values (?, ?, ?, now())",
+            [DAY, INVOICE_ARN, INVOICE_TAGS],
         )
         conn.execute("insert into ops.tag_snapshot_days values (?, now(), 'test', 1)", [DAY])
         land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
@@ -273,30 +353,62 @@ def test_commits_go_to_the_first_production_deployment_after_their_push(hand_bui
         "from marts.fct_changes order by all"
     ).fetchall()
     assert rows == [
+        ("aaaa0001", "lambda:ct-a", 1200, "p88-1", DAY),
+        ("bbbb0002", "lambda:ct-b", 2400, "p88-2", DAY),
+        # ct-b2 redeploys BBB, ct-back rolls back to AAA, ct-fwd rolls forward to BBB: none
+        # ships a commit (spec r2); the first new code after the push does
         ("c1", "eks:uid-1:1", 5400, "push-1", DAY),  # once, though delivered twice
         ("c3", "eks:uid-2:1", -1800, "push-3", DAY),  # non-positive lead time: kept
+        ("cccc0003", "lambda:ct-c", 12300, "p88-3", DAY),
+        ("deadbeef01", "eks:uid-2:1", 900, "push-5", DAY),
     ]  # c2: a feature branch; c4: pushed after the last deployment; c9: dead-lettered
 
 
 def test_failures_of_each_kind(hand_built):
     rows = hand_built.execute(
-        "select failure_id, kind, started_at, resolved_at, deployment_id, component_name, "
-        "environment, ownership_ba from marts.fct_failures order by all"
+        "select failure_id, kind, started_at, resolved_at, deployment_id, link_rule, "
+        "component_name, environment, ownership_ba from marts.fct_failures order by all"
     ).fetchall()
     unassigned = ("unassigned", "unassigned")
+    cart, invoice = ("cart-api", "production", "commerce"), ("invoice-renderer", "production",
+                                                             "billing")  # fmt: skip
     assert rows == [
-        ("ecs:ecs-svc/2", "circuit_breaker", at(10, 30), at(10, 40), "ecs:ecs-svc/1",
+        # the failed attempt is blamed, not ecs-svc/1 that ECS rolled back to (spec r2)
+        ("custom:INC-1", "incident", at(12, 45), at(13, 15), "eks:uid-2:1", "component_time",
+         *cart),
+        ("custom:INC-2", "incident", at(14, 10), None, "eks:uid-1:1", "deployment_id", *cart),
+        ("custom:INC-3", "incident", at(12, 30), None, "lambda:ct-back", "code_sha256",
+         *invoice),  # AAA= as deployed at 12:30: the rollback's
+        ("custom:INC-4", "incident", at(14, 20), None, "eks:uid-3:1", "component_time", *cart),
+        ("custom:INC-5", "incident", at(14, 40), at(15), "eks:uid-3:1", "component_time",
+         *cart),  # sent again when resolved
+        ("custom:INC-6", "incident", at(14, 50), None, None, None, "cart-api", "qa",
+         "unassigned"),  # never deployed to qa
+        ("custom:INC-7", "incident", at(15, 45), None, "lambda:ct-img", "image_digest",
+         *invoice),
+        ("ecs:ecs-svc/2", "circuit_breaker", at(10, 30), at(10, 40), "ecs:ecs-svc/2",
+         "failed_attempt", "ledger-api", "production", "payments"),
+        ("ecs:ecs-svc/4", "circuit_breaker", at(16), None, "ecs:ecs-svc/4", "failed_attempt",
          "ledger-api", "production", "payments"),
-        ("ecs:ecs-svc/4", "circuit_breaker", at(16), None, "ecs:ecs-svc/3", "ledger-api",
-         "production", "payments"),
-        ("opsgenie:early", "incident", at(9, 30), None, None, "cart-api", *unassigned),
-        ("opsgenie:open", "incident", at(13, 30), None, "eks:uid-2:1", "cart-api",
-         "production", "commerce"),
-        ("opsgenie:p1", "incident", at(12, 30), at(13), "eks:uid-2:1", "cart-api",
-         "production", "commerce"),
+        ("opsgenie:by-commit", "incident", at(15, 10), None, "eks:uid-2:1", "commit", *cart),
+        ("opsgenie:early", "incident", at(9, 30), None, None, None, "cart-api", *unassigned),
+        ("opsgenie:named", "incident", at(15), None, "lambda:ct-a", "deployment_id", *invoice),
+        ("opsgenie:open", "incident", at(13, 30), None, "eks:uid-2:1", "component_time", *cart),
+        ("opsgenie:p1", "incident", at(12, 30), at(13), "eks:uid-2:1", "component_time", *cart),
         ("rollback:lambda:ct-back", "rollback", at(11, 30), at(12), "lambda:ct-b2",
-         "invoice-renderer", *unassigned),
-    ]  # fmt: skip  # the P3 alert is not a failure; "ct-b2" redeployed the same code
+         "rolled_back", *invoice),
+    ]  # fmt: skip  # the P3 alert is not a failure; "ct-b2" redeployed the same code and
+    # "ct-fwd" rolled forward to it: no rollback (spec r2)
+    references = hand_built.execute(
+        "select failure_id, link_reference from marts.fct_failures "
+        "where link_reference is not null order by 1"
+    ).fetchall()
+    assert references == [
+        ("custom:INC-2", "deployment:eks:uid-1:1"), ("custom:INC-3", "deployment:AAA="),
+        ("custom:INC-4", "deployment:nope-1"), ("custom:INC-7", f"deployment:{DIGEST}"),
+        ("opsgenie:by-commit", "commit:deadbeef01"),
+        ("opsgenie:named", "deployment:ct-a"),
+    ]  # fmt: skip  # INC-4 names nothing that exists: component and time, reference kept
 
 
 def test_events_missing_what_their_rule_needs_are_dead_letters(hand_built):
@@ -305,6 +417,8 @@ def test_events_missing_what_their_rule_needs_are_dead_letters(hand_built):
     ).fetchall()
     assert reasons == [
         ("a commit without a readable detail.commits[].timestamp",),
+        ("custom Incident: missing or unreadable detail.started_at (ISO 8601 with offset)",),
+        ("custom Incident: missing or unreadable detail.started_at (ISO 8601 with offset)",),
         ("missing detail.alert.alertId",),
     ]
 
@@ -344,7 +458,7 @@ def test_opsgenie_partner_sources_match_by_prefix_and_other_sources_do_not(tmp_p
     second["source"] = "aws.partner/opsgenie.com/acme/integration-2"
     stranger = alert("og-three", "Create", "three", at(13))
     stranger["source"] = "aws.partner/opsgenie.comx/acme/integration-3"
-    write_object(root, at(16), [cart_deploy("uid-1", at(10)), first, second, stranger], name="og")
+    write_object(root, at(16), [*cart_deploy("uid-1", at(10)), first, second, stranger], name="og")
     settings = Settings.from_env({"DORA4_OPSGENIE_SOURCE": "opsgenie, aws.partner/opsgenie.com/*"})
     warehouse = WarehouseResource(
         path=str(tmp_path / "w.duckdb"), opsgenie_sources=list(settings.opsgenie_sources)
@@ -450,3 +564,21 @@ def test_lead_time_with_fetched_commits_per_team_pod_and_ba_in_berlin(
     for key, values in got.items():
         assert values == pytest.approx(expected[key]), key
     assert any(c["beyond_hook"] for c in truth["changes"])
+
+
+def test_custom_incidents_are_read_under_the_configured_custom_source_only(tmp_path):
+    root = tmp_path / "archive"
+    ours = incident("inc-acme", "ACME-1", at(12))
+    ours["source"] = "com.acme.dora"
+    default = incident("inc-default", "DEFAULT-1", at(12, 30))  # source dora4: not ours now
+    write_object(root, at(16), [*cart_deploy("uid-1", at(10)), ours, default], name="custom")
+    settings = Settings.from_env({"DORA4_CUSTOM_SOURCE": "com.acme.dora"})
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"), custom_source=settings.custom_source
+    )
+    with warehouse.connect() as conn:
+        land_days(LocalArchive(str(root)), conn, [DAY], logging.getLogger("test"))
+        for table in ("fct_deployments", "fct_changes", "fct_failures"):
+            sql.materialize_window(conn, table, DAY, DAY)
+        failures = conn.execute("select failure_id, link_rule from marts.fct_failures").fetchall()
+    assert failures == [("custom:ACME-1", "component_time")]

@@ -156,7 +156,7 @@ def test_cli_run_publishes_each_point_once_and_no_secret_is_kept(
     assert_sent_exactly_once(double, expected)
     assert {r.headers.get("Content-Encoding") for r in double.submissions()} == {"gzip"}
     weekly = sent_points(double, "dora4.change_failure_rate")
-    assert weekly and all("dora4.spec:r1-dora2023-utc" in tags for _, tags, _ in weekly)
+    assert weekly and all("dora4.spec:r2-dora2023-utc" in tags for _, tags, _ in weekly)
     assert ledger(warehouse) == [("sent", "new", len(expected), float(sum(expected.values())))]
 
     # A rerun finds Datadog holding every value: nothing is sent, nothing recorded twice.

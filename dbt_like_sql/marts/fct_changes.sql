@@ -5,9 +5,12 @@
 --   (stg_gitlab_commits); a push delivered twice, or a commit pushed again, is one commit.
 -- * A component's GitLab project is its Git.Projectid tag (fct_deployments.git_project_id).
 --   A commit of project P pushed at t is shipped by the first successful production
---   deployment of each component of P with deployed_at >= t: the commits pushed in
---   (previous production deployment of the component, this one]; no lower bound for a
---   component's first deployment. Commits pushed after the last deployment wait for the next.
+--   deployment of each component of P with deployed_at >= t that ships code: the commits
+--   pushed in (previous such deployment of the component, this one]; no lower bound for a
+--   component's first one. Commits pushed after the last deployment wait for the next.
+-- * A deployment of code deployed before (a rollback, a redeploy, a roll-forward; ECS's
+--   circuit-breaker rollback) ships no commits (stg_deployment_code.ships_code, spec r2):
+--   lead time credits each commit to the deployment that first shipped it.
 -- * lead_time_seconds = deployed_at - committed_at in whole seconds (floor). It may be <= 0
 --   (a committer's clock ahead, a rebased timestamp): the row is kept, metrics exclude it.
 with commits as (
@@ -22,6 +25,10 @@ first_pushes as (
     ) = 1
 ),
 
+earlier_code as (
+    select deployment_id from staging.stg_deployment_code where not ships_code
+),
+
 production_deployments as (
     select
         *,
@@ -30,6 +37,7 @@ production_deployments as (
         ) as previous_deployed_at
     from marts.fct_deployments
     where environment = 'production' and git_project_id <> 'unassigned'
+      and deployment_id not in (select deployment_id from earlier_code)
 ),
 
 in_window as (

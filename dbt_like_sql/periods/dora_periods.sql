@@ -1,8 +1,13 @@
 -- The four DORA keys per period ($grain: 'week' or 'month') × group × environment, for
 -- periods $first_period … $last_period, in the reporting timezone $tz, zero-filled for
 -- every group that has ever deployed. Groups are teams, pods, BAs or the organisation
--- ($level): a median cannot be summed up from the teams', so each level is computed from the facts, with '*'
--- for the columns below it. Thresholds come from the metric spec as parameters.
+-- ($level): a median cannot be summed up from the teams', so each level is computed from
+-- the facts, with '*' for the columns below it. Thresholds come from the metric spec as parameters.
+-- Spec r2: a period is `partial` unless every local day of it has ended ($as_of) and its UTC
+-- days were materialized (ops.materialized_days); the month's deployment days per week is
+-- the median over its weeks that exist (a day covered, or a deployment); a failed ECS
+-- attempt (circuit breaker) is a failed change; a group without deployments has frequency
+-- band 'no_data'.
 with deployments as (
     select
         deployment_id,
@@ -35,7 +40,7 @@ failures as (
         case when $level = 'org' then '*' else ownership_ba end as ownership_ba,
         case when $level in ('ba', 'org') then '*' else ownership_pod end as ownership_pod,
         case when $level = 'team' then ownership_team else '*' end as ownership_team,
-        environment, started_at, resolved_at,
+        environment, started_at, resolved_at, kind,
         kind in ('rollback', 'circuit_breaker', 'failed_deployment') as deployment_failure
     from marts.fct_failures
 ),
@@ -49,12 +54,54 @@ periods as (
     from generate_series(cast($first_period as timestamp), cast($last_period as timestamp),
         case when $grain = 'week' then interval 7 day else interval 1 month end) as t(p)
 ),
--- The ISO weeks whose Monday falls in the period: one for a week, four or five for a month.
+-- Every local day of the periods and the week after them: covered when it has ended and
+-- every UTC day it overlaps was materialized.
+local_days as (
+    select cast(d as date) as local_day
+    from generate_series(cast($first_period as timestamp),
+        cast((select max(period_end) from periods) as timestamp) + interval 6 day,
+        interval 1 day) as t(d)
+),
+local_day_bounds as (
+    select local_day,
+        timezone($tz, cast(local_day as timestamp)) as begins,
+        timezone($tz, cast(local_day + 1 as timestamp)) as ends
+    from local_days
+),
+coverage as (
+    select b.local_day,
+        b.ends <= $as_of and count(m.day) = date_diff('day',
+            cast(timezone('UTC', b.begins) as date),
+            cast(timezone('UTC', b.ends - interval 1 microsecond) as date)) + 1 as covered
+    from local_day_bounds b
+    left join ops.materialized_days m
+        on m.table_name = 'fct_deployments'
+        and m.day between cast(timezone('UTC', b.begins) as date)
+                      and cast(timezone('UTC', b.ends - interval 1 microsecond) as date)
+    group by b.local_day, b.begins, b.ends
+),
+period_coverage as (
+    select periods.period_start, count(*) filter (where c.covered) as days_covered
+    from periods
+    join coverage c on c.local_day >= periods.period_start and c.local_day < periods.period_end
+    group by all
+),
+-- The ISO weeks whose Monday falls in the period (one for a week, four or five for a
+-- month) that exist: a day of it covered, or a deployment in it.
+days_with_data as (
+    select local_day from coverage where covered
+    union
+    select distinct local_day from deployments
+),
 period_weeks as (
-    select periods.period_start, cast(w as date) as week
-    from periods, generate_series(cast(period_start as timestamp),
-        cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
-    where isodow(w) = 1
+    select distinct p.period_start, p.week
+    from (
+        select periods.period_start, cast(w as date) as week
+        from periods, generate_series(cast(period_start as timestamp),
+            cast(period_end as timestamp) - interval 1 day, interval 1 day) as t(w)
+        where isodow(w) = 1
+    ) p
+    join days_with_data x on x.local_day >= p.week and x.local_day < p.week + 7
 ),
 days_per_week as (
     select pw.period_start, pw.week,
@@ -116,6 +163,18 @@ commits_missing as (
 failed as (
     select distinct deployment_id from marts.fct_failures where deployment_id is not null
 ),
+-- ECS circuit breakers and failed custom deployments: the failed attempt never became a
+-- deployment, but it is a change that required remediation (DORA 2023): one failed change,
+-- in the numerator and the denominator of the change failure rate, in the period it failed.
+failed_attempts as (
+    select cast(date_trunc($grain, cast(started_at at time zone $tz as date)) as date)
+            as period_start,
+        ownership_ba, ownership_pod, ownership_team, environment,
+        count(*) as failed_attempts
+    from failures
+    where kind in ('circuit_breaker', 'failed_deployment')
+    group by all
+),
 change_failures as (
     select cast(date_trunc($grain, d.local_day) as date) as period_start,
         d.ownership_ba, d.ownership_pod, d.ownership_team, d.environment,
@@ -152,6 +211,8 @@ joined as (
         coalesce(l.excluded, 0) as lead_time_excluded,
         coalesce(m.missing, 0) as lead_time_commits_missing,
         coalesce(c.failed_deployments, 0) as failed_deployments,
+        coalesce(a.failed_attempts, 0) as failed_attempts,
+        coalesce(pc.days_covered, 0) as days_covered,
         t.median as time_to_restore_median_seconds,
         coalesce(t.samples, 0) as restore_samples,
         t.deployment_median as failed_deployment_recovery_median_seconds,
@@ -162,6 +223,8 @@ joined as (
     left join commits_missing m using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join change_failures c using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
     left join restores t using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join failed_attempts a using (period_start, ownership_ba, ownership_pod, ownership_team, environment)
+    left join period_coverage pc using (period_start)
 )
 select
     period_start, $level as grouping, ownership_ba, ownership_pod, ownership_team, environment,
@@ -175,12 +238,16 @@ select
     lead_time_excluded,
     lead_time_commits_missing,
     failed_deployments,
-    case when deployments > 0 then failed_deployments / deployments end as change_failure_rate,
+    failed_attempts,
+    case when deployments + failed_attempts > 0
+         then (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+    end as change_failure_rate,
     time_to_restore_median_seconds,
     restore_samples,
     failed_deployment_recovery_median_seconds,
     failed_deployment_recovery_samples,
     case
+        when deployments = 0 then 'no_data'
         when deployment_days_per_week >= $df_elite then 'elite'
         when deployment_days_per_week >= $df_high then 'high'
         when recent_deployments > 0 then 'medium'
@@ -194,10 +261,13 @@ select
         else 'low'
     end as lead_time_band,
     case
-        when deployments = 0 then 'no_data'
-        when failed_deployments / deployments <= $cfr_elite then 'elite'
-        when failed_deployments / deployments <= $cfr_high then 'high'
-        when failed_deployments / deployments <= $cfr_medium then 'medium'
+        when deployments + failed_attempts = 0 then 'no_data'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_elite then 'elite'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_high then 'high'
+        when (failed_deployments + failed_attempts) / (deployments + failed_attempts)
+            <= $cfr_medium then 'medium'
         else 'low'
     end as change_failure_rate_band,
     case
@@ -207,5 +277,7 @@ select
         when time_to_restore_median_seconds < $ttr_medium then 'medium'
         else 'low'
     end as time_to_restore_band,
+    days_covered < calendar_days as partial,
+    days_covered,
     $spec_version as spec_version
 from joined

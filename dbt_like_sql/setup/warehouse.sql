@@ -226,3 +226,18 @@ create table if not exists marts.fct_failures (
     ownership_team       varchar not null,
     source_event_id      varchar
 );
+
+-- Spec r2 (docs/metrics.md): which rule linked each failure, what the incident named, and
+-- its severity. Rows computed before r2 keep NULL here: no rule was recorded for them.
+alter table marts.fct_failures add column if not exists link_rule varchar;  -- failed_attempt | rolled_back | deployment_id | code_sha256 | image_digest | commit | component_time
+alter table marts.fct_failures add column if not exists link_reference varchar;  -- 'deployment:<ref>' | 'commit:<sha>'
+alter table marts.fct_failures add column if not exists severity varchar;
+
+-- The UTC days each fact table was last materialized for: the period marts mark a week or
+-- month partial when one of its days is missing here (or has not ended).
+create table if not exists ops.materialized_days (
+    table_name      varchar not null,
+    day             date not null,
+    materialized_at timestamptz not null,
+    primary key (table_name, day)
+);

@@ -10,7 +10,7 @@ first_arrivals as (
     select * from default_branch_pushes
     qualify row_number() over (
         partition by project_id, before_sha, after_sha
-        order by pushed_at, landed_at, source_object, source_event_id
+        order by pushed_at, delivered_at, source_object, source_event_id
     ) = 1
 ),
 

@@ -58,7 +58,13 @@ Output under `out_dir`:
      "failures": [{"failure_id", "kind": "incident" | "rollback" | "circuit_breaker"
                                          | "failed_deployment",
                    "started_at", "resolved_at" (null: open), "deployment_id" (null: none),
+                   "link_rule" (null: none; docs/metrics.md),
                    "component_name", "environment", "ownership_*"}, ...],
+     (custom `Incident` events and incidents naming a deployment or commit:
+      generator/incidents.py; rules of spec r2),
+     "earlier_code_deployments": [deployment_id]  (rollbacks, redeploys, roll-forwards,
+                                 ECS circuit-breaker rollbacks: they ship no commits),
+     "roll_forwards": [deployment_id]  (N5 → N3 → N5's last step: no rollback),
      "custom_deployments": {"succeeded": n, "failed": n,
                             "invalid": {"custom_missing_id" | "custom_bad_time"
                                         | "custom_bad_status" | "custom_no_owner": n}},
@@ -96,6 +102,7 @@ from dora4_pipeline.generator.firehose import (
     MAX_OBJECT_BYTES,
     STREAM,
 )
+from dora4_pipeline.generator.incidents import Incidents
 from dora4_pipeline.generator.near_misses import NearMisses, near_miss_counts
 from dora4_pipeline.generator.noise import NoiseMaker
 from dora4_pipeline.generator.scenario import (
@@ -138,7 +145,9 @@ def generate(
     writer = ArchiveWriter(archive, Random(f"{seed}:objects"))
     keys = DoraKeys(scenario, seed)
     custom = CustomEvents(scenario, seed)
-    _stream(scenario, [keys, custom, NearMisses(scenario, seed)], noise, writer, days)
+    incidents = Incidents(keys, seed)
+    planners = [keys, custom, NearMisses(scenario, seed), incidents]
+    _stream(scenario, planners, noise, writer, days)
     params = dict(
         start=start.isoformat(),
         days=days,
@@ -153,7 +162,7 @@ def generate(
         max_object_bytes=MAX_OBJECT_BYTES,
     )
     truth = _truth(params, scenario, writer, start, days)
-    truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived))
+    truth.update(dora_keys_truth(keys, truth["deployments"], writer.survived, incidents))
     truth["codedeploy_near_misses"] = scenario.codedeploy.truth_near_misses(writer.survived)
     extra = custom_events.truth(custom, truth["deployments"], writer.survived)
     truth["failures"] = sorted(

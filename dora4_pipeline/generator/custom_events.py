@@ -221,10 +221,11 @@ def truth(events: CustomEvents, deployments: list[dict], survived: set[str]) -> 
         component = [d for d in deployments if d["component_name"] == event["component_name"]]
         after = [d for d in component if _t(d["deployed_at"]) > started]
         resolved = min(after, key=_order)["deployed_at"] if after else None
-        linked, owner = _owner(component, event["started_at"])
+        _, owner = _owner(component, event["started_at"])
+        attempt = {"deployment_id": event["failure_id"]}  # the failed attempt (spec r2)
         rows.append(
             _failure(event["failure_id"], "failed_deployment", event["started_at"], resolved,
-                     linked, owner, event["component_name"])
+                     attempt, owner, event["component_name"], "failed_attempt")
         )  # fmt: skip
     invalid = Counter(list(INVALID)[n % len(INVALID)] for n in range(events.invalid))
     succeeded = sum(d["event_source"] == "custom" for d in deployments)

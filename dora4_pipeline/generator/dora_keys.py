@@ -10,15 +10,18 @@ and the records that were written whole, with the README's rules:
 - alerts: P1/P2 named by details["Component.Name"] or a `component:<name>` tag, P3 (not
   counted), Acknowledge actions, one still open, one before any deployment of its component.
 - Lambda: every deployment has its own codeSha256, and some redeploy the one before the
-  previous (a rollback).
+  previous (a rollback); after a rollback, some deploy the newer code again (a
+  roll-forward: no rollback, and like every redeploy it ships no commits; spec r2).
 - ECS: a circuit breaker a day: FAILED, the rollback's IN_PROGRESS ("rolling back to
   deploymentId ...") and its COMPLETED (a deployment); plus the scenario's FAILED look-alikes.
+  Spec r2: the failed attempt is the failure's deployment_id; the rollback ships no commits.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -27,8 +30,9 @@ from random import Random
 from dora4_pipeline.generator.catalog import COMPONENTS, ECS_SERVICES
 from dora4_pipeline.generator.codedeploy import BLUE_GREEN_COMPONENTS
 from dora4_pipeline.generator.deployments import deployment
-from dora4_pipeline.generator.events import ecs_deployment_state_change
+from dora4_pipeline.generator.events import ecs_deployment_state_change, lambda_update_function_code
 from dora4_pipeline.generator.firehose import at
+from dora4_pipeline.generator.incidents import custom_truth, explicit_link
 from dora4_pipeline.generator.migrations import history_arn, history_resource_id
 from dora4_pipeline.generator.relays import (
     HOOK_COMMITS,
@@ -50,6 +54,7 @@ from dora4_pipeline.generator.webhooks import iso_with_offset
 
 MINUTE = 60 * SECOND
 ROLLBACK_SHARE = 0.15  # Lambda deployments that redeploy the code before the previous one
+ROLL_FORWARD_SHARE = 0.5  # after a rollback: the newer code deployed again
 _OFFSETS = (0, 60, 120, -300, 330)  # committers' UTC offsets, minutes
 _PRODUCTION = [c for c in COMPONENTS if (c.tags or {}).get("Environment") == "production"]
 _PROJECTS = sorted(
@@ -85,6 +90,7 @@ class DoraKeys:
         self.code_sha: dict[str, str] = {}  # lambda deployment_id -> codeSha256
         self.heads: dict[str, str] = {}  # project -> its default branch's last pushed commit
         self.gitlab_api: dict[str, list[dict]] = {}  # "<project> <before> <after>" -> commits
+        self.ecs_rollbacks: dict[str, str] = {}  # IN_PROGRESS identity -> rollback's deployment
         self._code_history: dict[str, list[str]] = defaultdict(list)
 
     # planning ---------------------------------------------------------------------------
@@ -106,7 +112,10 @@ class DoraKeys:
         lambdas = [m for m in made if m.truth["event_source"] == "lambda"]
         for m in sorted(lambdas, key=lambda m: (m.truth["deployed_at"], m.planned.identity)):
             history = self._code_history[m.truth["resource_id"]]
-            if len(history) >= 2 and self.ctx.rng.random() < ROLLBACK_SHARE:
+            rolled_back = len(history) >= 3 and history[-1] == history[-3] != history[-2]
+            if rolled_back and self.ctx.rng.random() < ROLL_FORWARD_SHARE:
+                sha = history[-2]  # the fix goes out again: N5 → N3 → N5 (a roll-forward)
+            elif len(history) >= 2 and self.ctx.rng.random() < ROLLBACK_SHARE:
                 sha = history[-2]
             else:
                 digest = hashlib.sha256(m.planned.identity.encode()).digest()
@@ -350,11 +359,11 @@ class DoraKeys:
                 event_name=name, deployment_id=deployment_id, updated_at=at(when_us),
                 account=ctx.account, region=ctx.region, reason=reason,
             )  # fmt: skip
-            identity = (
-                f"ecs-failed:{failed_id}"
-                if reason is None
-                else near_miss_identity("ecs_in_progress", kwargs["envelope_id"])
-            )
+            if reason is None:
+                identity = f"ecs-failed:{failed_id}"
+            else:  # a near miss (ecs_in_progress) that marks the circuit breaker's rollback
+                identity = near_miss_identity("ecs_in_progress", kwargs["envelope_id"])
+                self.ecs_rollbacks[identity] = f"ecs:{rollback_id}"
             out.append(self._planned(envelope_us, ecs_deployment_state_change, kwargs, identity))
             if reason is None:
                 self.ecs_failed.append(
@@ -388,11 +397,17 @@ def _order(row: dict) -> tuple:
     return _t(row["deployed_at"]), row["deployment_id"]
 
 
-def truth(keys: DoraKeys, deployments: list[dict], survived: set[str]) -> dict:
-    """`changes` and `failures` by the README's rules, from what the pipeline can see: the
-    deployments that survived and the records written whole."""
+def truth(keys: DoraKeys, deployments: list[dict], survived: set[str], incidents=None) -> dict:
+    """`changes` and `failures` by the README's rules (spec r2), from what the pipeline can
+    see: the deployments that survived and the records written whole. `incidents`: the
+    custom incidents and named links of generator/incidents.py."""
+    code = _code(keys, deployments)
+    earlier = _earlier_code(keys, deployments, survived, code)
+    changes = _changes(keys.pushes, deployments, survived, earlier)
+    custom = custom_truth(incidents, survived) if incidents else []
+    rollbacks = _rollbacks(code, deployments)
     return {
-        "changes": _changes(keys.pushes, deployments, survived),
+        "changes": changes,
         "commits_left_out": _left_out(keys.pushes, survived),
         # fct_deployments.version: each Lambda deployment's codeSha256 (others have none)
         "deployment_versions": {
@@ -400,10 +415,12 @@ def truth(keys: DoraKeys, deployments: list[dict], survived: set[str]) -> dict:
             for d in deployments
             if d["deployment_id"] in keys.code_sha
         },
+        "earlier_code_deployments": sorted(earlier),  # ship no commits (spec r2)
+        "roll_forwards": _roll_forwards(code, deployments, rollbacks),
         "failures": sorted(
-            _incidents(keys.alerts, deployments, survived)
+            _incidents(keys.alerts, custom, deployments, survived, changes, code)
             + _circuit_breakers(keys.ecs_failed, deployments, survived)
-            + _rollbacks(keys.code_sha, deployments),
+            + rollbacks,
             key=lambda f: (f["started_at"], f["failure_id"]),
         ),
     }
@@ -425,8 +442,37 @@ def _left_out(pushes: list[dict], survived: set[str]) -> list[dict]:
     ]
 
 
-def _changes(pushes: list[dict], deployments: list[dict], survived: set[str]) -> list[dict]:
-    """Every commit, those the hook left out too (`beyond_hook`: only GitLab's API has them)."""
+_DEFAULT_SHA = inspect.signature(lambda_update_function_code).parameters["code_sha256"].default
+
+
+def _code(keys: DoraKeys, deployments: list[dict]) -> dict[str, str]:
+    """Each Lambda deployment's codeSha256 as written (the builder's default when unset)."""
+    return {
+        d["deployment_id"]: keys.code_sha.get(d["deployment_id"], _DEFAULT_SHA)
+        for d in deployments
+        if d["event_source"] == "lambda"
+    }
+
+
+def _earlier_code(keys: DoraKeys, deployments: list, survived: set[str], code: dict) -> set:
+    """Deployments of code deployed before on their resource: Lambda code seen earlier on the
+    function, ECS circuit-breaker rollbacks whose IN_PROGRESS was seen. They ship no commits."""
+    seen: set[tuple] = set()
+    earlier = {rolled for seen_as, rolled in keys.ecs_rollbacks.items() if seen_as in survived}
+    for row in sorted(deployments, key=_order):
+        if row["deployment_id"] in code:
+            key = (row["resource_id"], code[row["deployment_id"]])
+            if key in seen:
+                earlier.add(row["deployment_id"])
+            seen.add(key)
+    return earlier
+
+
+def _changes(
+    pushes: list[dict], deployments: list[dict], survived: set[str], earlier: set[str]
+) -> list[dict]:
+    """Every commit, those the hook left out too (`beyond_hook`: only GitLab's API has them),
+    credited to the first production deployment of new code after its push (spec r2)."""
     first_push: dict[tuple, tuple] = {}  # (project, sha) -> (pushed, committed, beyond hook)
     for push in pushes:
         if push["identity"] in survived and push["default_branch"]:
@@ -437,7 +483,11 @@ def _changes(pushes: list[dict], deployments: list[dict], survived: set[str]) ->
                 first_push[key] = min(first_push.get(key, value), value)
     components: dict[tuple, list[dict]] = defaultdict(list)
     for row in sorted(deployments, key=_order):
-        if row["environment"] == "production" and row["git_project_id"] != "unassigned":
+        if (
+            row["environment"] == "production"
+            and row["git_project_id"] != "unassigned"
+            and row["deployment_id"] not in earlier
+        ):
             components[(row["component_name"], row["git_project_id"])].append(row)
     rows = []
     for (project, sha), (pushed, committed, beyond_hook) in first_push.items():
@@ -471,7 +521,7 @@ _OWNER_COLUMNS = (
 
 def _failure(
     failure_id: str, kind: str, started: str, resolved: str | None, linked: dict | None,
-    owner: dict | None, component: str,
+    owner: dict | None, component: str, rule: str | None = None, environment: str | None = None,
 ) -> dict:  # fmt: skip
     row = {
         "failure_id": failure_id,
@@ -479,9 +529,12 @@ def _failure(
         "started_at": started,
         "resolved_at": resolved,
         "deployment_id": linked["deployment_id"] if linked else None,
+        "link_rule": rule if linked else None,
     }
     if owner is None:
-        return row | dict.fromkeys(_OWNER_COLUMNS, "unassigned") | {"component_name": component}
+        unassigned = dict.fromkeys(_OWNER_COLUMNS, "unassigned")
+        return row | unassigned | {"component_name": component,
+                                   "environment": environment or "unassigned"}  # fmt: skip
     return row | {k: owner[k] for k in _OWNER_COLUMNS}
 
 
@@ -495,31 +548,48 @@ def _owner(candidates: list[dict], started: str) -> tuple[dict | None, dict | No
     return (owner if owner["environment"] == "production" else None), owner
 
 
-def _incidents(alerts: list[dict], deployments: list[dict], survived: set[str]) -> list[dict]:
+def _incidents(
+    alerts: list[dict], custom: list[dict], deployments: list[dict], survived: set[str],
+    changes: list[dict], code: dict,
+) -> list[dict]:  # fmt: skip
     seen = [a for a in alerts if a["identity"] in survived]
     closes: dict[str, list[str]] = defaultdict(list)
     for alert in seen:
         if alert["action"] == "Close":
             closes[alert["alert_id"]].append(alert["updated_at"])
-    rows, done = [], set()
+    subjects, done = [], set()
     for alert in seen:
         if alert["action"] != "Create" or alert["priority"] not in ("P1", "P2"):
             continue
         if alert["alert_id"] in done:
             continue
         done.add(alert["alert_id"])
-        component = alert["component_name"]
-        candidates = [d for d in deployments if d["component_name"] == component]
-        linked, owner = _owner(candidates, alert["created_at"])
         resolved = min(closes[alert["alert_id"]], key=_t, default=None)
+        subjects.append(alert | {"failure_id": f"opsgenie:{alert['alert_id']}",
+                                 "started_at": alert["created_at"], "resolved_at": resolved,
+                                 "environment": None})  # fmt: skip
+    rows = []
+    for incident in subjects + custom:
+        component, started = incident["component_name"], incident["started_at"]
+        linked, rule = explicit_link(incident, started, deployments, changes, code)
+        owner = linked
+        if linked is None:
+            environment = incident["environment"]
+            candidates = [d for d in deployments if d["component_name"] == component
+                          and environment in (None, d["environment"])]  # fmt: skip
+            linked, owner = _owner(candidates, started)
+            rule = "component_time"
         rows.append(
-            _failure(f"opsgenie:{alert['alert_id']}", "incident", alert["created_at"], resolved,
-                     linked, owner, component)
+            _failure(incident["failure_id"], "incident", iso(started),
+                     incident["resolved_at"] and iso(incident["resolved_at"]), linked, owner,
+                     component, rule, incident["environment"])
         )  # fmt: skip
     return rows
 
 
 def _circuit_breakers(failed: list[dict], deployments: list[dict], survived: set[str]) -> list:
+    """The failed attempt is the failed change (spec r2): deployment_id is its own id, never
+    the deployment ECS rolls back to; owners are the service's."""
     rows, done = [], set()
     for event in failed:
         if event["identity"] not in survived or event["deployment_id"] in done:
@@ -531,30 +601,50 @@ def _circuit_breakers(failed: list[dict], deployments: list[dict], survived: set
             d for d in service if _t(d["deployed_at"]) > started and d["event_source"] == "ecs"
         ]
         resolved = min(after, key=_order)["deployed_at"] if after else None
-        linked, owner = _owner(service, event["started_at"])
+        _, owner = _owner(service, event["started_at"])
         name = event["service_arn"].rsplit("/", 1)[-1]
+        attempt = {"deployment_id": f"ecs:{event['deployment_id']}"}
         rows.append(
             _failure(f"ecs:{event['deployment_id']}", "circuit_breaker", iso(event["started_at"]),
-                     resolved, linked, owner, name)
+                     resolved, attempt, owner, name, "failed_attempt")
         )  # fmt: skip
     return rows
 
 
-def _rollbacks(code_sha: dict[str, str], deployments: list[dict]) -> list[dict]:
+def _roll_forwards(code: dict, deployments: list[dict], rollbacks: list[dict]) -> list[str]:
+    """Lambda deployments of code deployed before, different from the previous code, that
+    are no rollback: N5 → N3 → N5's last step."""
+    rolled = {f["failure_id"].removeprefix("rollback:") for f in rollbacks}
+    out, history = [], defaultdict(list)
+    for row in sorted(deployments, key=_order):
+        if row["deployment_id"] in code:
+            seen, sha = history[row["resource_id"]], code[row["deployment_id"]]
+            if seen and sha != seen[-1] and sha in seen and row["deployment_id"] not in rolled:
+                out.append(row["deployment_id"])
+            seen.append(sha)
+    return out
+
+
+def _rollbacks(code: dict[str, str], deployments: list[dict]) -> list[dict]:
+    """Back to older code: the code differs from the previous deployment's and was first
+    deployed before the previous code was (N5 → N3). N5 again after that is a roll-forward."""
     functions: dict[str, list[dict]] = defaultdict(list)
     for row in sorted(deployments, key=_order):
         if row["event_source"] == "lambda":
             functions[row["resource_id"]].append(row)
     rows = []
     for history in functions.values():
-        shas = [code_sha.get(d["deployment_id"]) for d in history]
-        for n in range(2, len(history)):
-            if shas[n] is not None and shas[n] != shas[n - 1] and shas[n] in shas[: n - 1]:
+        shas = [code[d["deployment_id"]] for d in history]
+        first = {}
+        for n, sha in enumerate(shas):
+            first.setdefault(sha, n)
+        for n in range(1, len(history)):
+            if shas[n] != shas[n - 1] and first[shas[n]] < first[shas[n - 1]]:
                 previous = history[n - 1]
                 rows.append(
                     _failure(f"rollback:{history[n]['deployment_id']}", "rollback",
                              previous["deployed_at"], history[n]["deployed_at"], previous,
-                             previous, previous["component_name"])
+                             previous, previous["component_name"], "rolled_back")
                 )  # fmt: skip
     return rows
 

@@ -101,6 +101,8 @@ def opsgenie_alert(
     component: str | None = None,
     component_by: str = "details",
     message: str = "Error rate above threshold",
+    extra_details: dict | None = None,
+    extra_tags: list[str] | None = None,
 ) -> dict:
     """An Opsgenie alert webhook (`action` Create, Close, Acknowledge, ...).
 
@@ -114,6 +116,8 @@ def opsgenie_alert(
         details["Component.Name"] = component
     elif component:
         tags.append(f"component:{component}")
+    details.update(extra_details or {})  # e.g. {"deployment_id": ...}: what failed, named
+    tags += extra_tags or []  # e.g. ["commit:<sha>"]
     detail = {
         "action": action,
         "alert": {

@@ -8,7 +8,7 @@ computed two ways never mix silently.
 
 import json
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import duckdb
@@ -62,7 +62,8 @@ def build_period_asset(
             rows = materialize_periods(conn, grain, spec, first, last)
             summary = conn.execute(
                 f"select period_start, ownership_ba, ownership_pod, deployments, "  # noqa: S608
-                f"{KEYS_WITH_BANDS} from marts.{name} where period_start between ? and ? "
+                f"{KEYS_WITH_BANDS}, coalesce(partial, false) from marts.{name} "
+                "where period_start between ? and ? "
                 "and environment = 'production' and grouping in ('pod', 'org') "
                 "order by period_start, grouping <> 'org', ownership_ba, ownership_pod",
                 [first, last],
@@ -73,7 +74,7 @@ def build_period_asset(
                 "dagster/row_count": rows,
                 "spec_version": spec.version,
                 "production_keys_by_pod": dg.MetadataValue.md(
-                    table(["period", "BA", "pod", "deploys", *KEYS_HEADER], summary)
+                    table(["period", "BA", "pod", "deploys", *KEYS_HEADER, "partial"], summary)
                 ),
             }
         )
@@ -87,8 +88,9 @@ def adopt_spec(conn: duckdb.DuckDBPyConnection, spec: MetricSpec, *, restate: bo
     if row and row[0] != spec.version and not restate:
         raise dg.Failure(
             f"the marts were computed with metric spec {row[0]}, this run has {spec.version} "
-            "(DORA4_TIMEZONE / DORA4_BANDS). Restate on purpose: rerun the days with run "
-            "config restate_spec: true (or `dora4 run --restate-spec`), or set the old values."
+            "(DORA4_TIMEZONE / DORA4_BANDS, or a new revision of the definitions: "
+            "docs/metrics.md). Restate on purpose: rerun the days with run config "
+            "restate_spec: true (or `dora4 run --restate-spec`), or set the old values."
         )
     if row is None or row[0] != spec.version:
         with sql.transaction(conn):
@@ -100,11 +102,23 @@ def adopt_spec(conn: duckdb.DuckDBPyConnection, spec: MetricSpec, *, restate: bo
 
 
 def materialize_periods(
-    conn: duckdb.DuckDBPyConnection, grain: str, spec: MetricSpec, first: date, last: date
+    conn: duckdb.DuckDBPyConnection,
+    grain: str,
+    spec: MetricSpec,
+    first: date,
+    last: date,
+    as_of: datetime | None = None,
 ) -> int:
-    """Replaces marts.dora_<grain>ly for period starts first..last; rerunnable."""
+    """Replaces marts.dora_<grain>ly for period starts first..last; rerunnable. A period
+    not ended at `as_of` (now) is partial."""
     target = f"marts.{GRAINS[grain]}"
-    params = {**spec.sql_params(), "grain": grain, "first_period": first, "last_period": last}
+    params = {
+        **spec.sql_params(),
+        "grain": grain,
+        "first_period": first,
+        "last_period": last,
+        "as_of": as_of or datetime.now(UTC),
+    }
     window = {"first_period": first, "last_period": last}
     model = sql.load("periods/dora_periods")
     with sql.transaction(conn):

@@ -110,12 +110,13 @@ def build_failures_asset(
         partitions_def,
         key=FCT_FAILURES,
         group_name="normalize",
-        deps=_deps(lateness_days),
+        deps=[*_deps(lateness_days), dg.AssetDep(FCT_CHANGES)],  # commits named by incidents
         kinds={"duckdb"},
         description=(
-            "One row per failure: Opsgenie P1/P2 incidents, Lambda rollbacks to an earlier "
-            "codeSha256, ECS circuit-breaker SERVICE_DEPLOYMENT_FAILED; with the deployment "
-            "each is linked to. Partitioned by the UTC day the failure started."
+            "One row per failure: incidents (Opsgenie P1/P2, custom Incident events), Lambda "
+            "rollbacks to older code, ECS circuit-breaker SERVICE_DEPLOYMENT_FAILED; with the "
+            "deployment each is linked to and the rule that linked it (link_rule). "
+            "Partitioned by the UTC day the failure started."
         ),
     )
     def fct_failures(
@@ -126,11 +127,13 @@ def build_failures_asset(
             warehouse,
             lake,
             "fct_failures",
-            "select day, kind, count(*), count(deployment_id), count(resolved_at) "
+            "select day, kind, count(*), count(deployment_id), count(resolved_at), "
+            "count(*) filter (where link_reference is not null and coalesce(link_rule, '') not in "
+            "('deployment_id', 'code_sha256', 'image_digest', 'commit')) "
             "from marts.fct_failures where day between ? and ? group by all order by all",
         )
         by_day: dict = {}
-        for day, kind, failures, _, resolved in per_kind:
+        for day, kind, failures, _, resolved, _ in per_kind:
             numbers = by_day.setdefault(day, {"dagster/row_count": 0, "open_failures": 0})
             numbers["dagster/row_count"] += failures
             numbers["open_failures"] += failures - resolved
@@ -142,11 +145,21 @@ def build_failures_asset(
             by_day,
             {"dagster/row_count": 0, "open_failures": 0, **kinds},
         )
+        unmatched = sum(r[5] for r in per_kind)
+        if unmatched:
+            context.log.warning(
+                f"{unmatched} incidents name a deployment or commit that matches none: "
+                "linked by component and time instead (marts.fct_failures.link_reference)"
+            )
         return dg.MaterializeResult(
             metadata={
                 "parquet": parquet,
+                "unmatched_references": unmatched,
                 "failures_by_day_and_kind": dg.MetadataValue.md(
-                    table(["day", "kind", "failures", "linked", "resolved"], per_kind)
+                    table(
+                        ["day", "kind", "failures", "linked", "resolved", "unmatched reference"],
+                        per_kind,
+                    )
                 ),
             }
         )
