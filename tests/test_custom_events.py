@@ -136,14 +136,16 @@ def test_custom_deployments_count_once_with_their_owners(landed):
     ]  # fmt: skip
 
 
-def test_a_failed_custom_deployment_is_a_failure_of_the_live_one(landed):
+def test_a_failed_custom_deployment_is_a_failed_attempt_owned_like_the_live_one(landed):
+    # spec r2: like an ECS circuit breaker, the failed attempt is the failed change; the
+    # healthy deployment live before it is not blamed (its owners still apply)
     rows = landed.execute(
-        "select failure_id, kind, started_at, resolved_at, deployment_id, component_name, "
-        "environment, ownership_ba from marts.fct_failures"
+        "select failure_id, kind, started_at, resolved_at, deployment_id, link_rule, "
+        "component_name, environment, ownership_ba from marts.fct_failures"
     ).fetchall()
     assert rows == [
         ("custom:github-actions:fail", "failed_deployment", at(12), at(12, 40),
-         "custom:github-actions:acme/mobile-api:9876543210:1", "mobile-api", "production",
+         "custom:github-actions:fail", "failed_attempt", "mobile-api", "production",
          "commerce"),
     ]  # fmt: skip
 

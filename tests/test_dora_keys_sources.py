@@ -500,7 +500,7 @@ def test_alerts_of_several_opsgenie_partner_integrations_all_count(materialized,
         "acme-ops/eventbridge-commerce",
         "acme-ops/eventbridge-platform",
     }
-    incidents = [f for f in truth["failures"] if f["kind"] == "incident"]
+    incidents = [f for f in truth["failures"] if f["failure_id"].startswith("opsgenie:")]
     assert sum(per_integration.values()) == len(incidents)
 
 

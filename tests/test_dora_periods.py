@@ -259,7 +259,8 @@ def test_weekly_keys_per_pod_are_what_the_generators_truth_implies(
         ]
         failed = sum(d["deployment_id"] in failed_ids for d in deployments)
         attempts = sum(
-            f["kind"] == "circuit_breaker" and f["environment"] == "production"
+            f["kind"] in ("circuit_breaker", "failed_deployment")
+            and f["environment"] == "production"
             for f in truth["failures"]
             if pod(f) == key
         )

@@ -19,11 +19,13 @@ from dora4_pipeline.generator.events import (
     ecs_service_arn,
     eks_scaling_replica_set,
 )
+from dora4_pipeline.landing.codedeploy import resolve_deployment_groups
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.checks import no_unrecognised_signals
 from dora4_pipeline.normalize.near_misses import near_misses_by_kind
 from dora4_pipeline.report import run_summary
 from dora4_pipeline.resources.archive import LocalArchive
+from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
 
 ACCOUNT, REGION = "444455556666", "eu-west-1"
@@ -224,6 +226,10 @@ def test_generated_near_misses_equal_the_generators_truth(generated, truth, tmp_
     days = [ARCHIVE_START + timedelta(days=n) for n in range(ARCHIVE_DAYS + 1)]
     with resource.connect() as conn:
         land_days(LocalArchive(str(generated / "archive")), conn, days, logging.getLogger("t"))
+    # CodeDeploy's groups are resolved as the tag snapshot step does (from the tags file)
+    tagging = TaggingResource(tags_file=str(generated / "tags.json"))
+    resolve_deployment_groups(tagging, tagging.sessions(), resource, logging.getLogger("t"))
+    with resource.connect() as conn:
         found = dict(near_misses_by_kind(conn))
     assert found == truth["near_misses_by_kind"]
     assert {"lambda_dry_run", "custom_failed", "ecs_in_progress"} <= set(found)

@@ -110,7 +110,7 @@ subjects as (
 
 -- The names an incident may give a deployment: its id as fct_deployments has it
 -- ('lambda:<eventID>', 'ecs:<deploymentId>', 'eks:<uid>:<count>') or as its source has it
--- (the CloudTrail eventID, the ECS deploymentId `ecs-svc/…`); Lambda's codeSha256; a
+-- (the CloudTrail eventID, the ECS deploymentId `ecs-svc/…`, CodeDeploy's `d-…`); Lambda's codeSha256; a
 -- container image's digest. ECS deployment events carry no task definition and the
 -- Kubernetes exporters no image, so those deployments are named by id.
 references_named as (
@@ -122,10 +122,11 @@ deployment_references as (
     from deployments d
     where d.deployment_id in (select deployment_reference from references_named)
     union all
-    select d.deployment_id, 'deployment_id', substr(d.deployment_id, length(d.event_source) + 2)
+    -- the source's own id: after the prefix (`lambda:`, `ecs:`, `codedeploy:`)
+    select d.deployment_id, 'deployment_id', substr(d.deployment_id, strpos(d.deployment_id, ':') + 1)
     from deployments d
     where d.event_source in ('lambda', 'ecs')
-      and substr(d.deployment_id, length(d.event_source) + 2)
+      and substr(d.deployment_id, strpos(d.deployment_id, ':') + 1)
           in (select deployment_reference from references_named)
     union all
     select deployment_id, 'code_sha256', code_sha256 from staging.stg_deployment_code
