@@ -503,9 +503,9 @@ NOISE = {
     ),
     # ScalingReplicaSet from a source that is not the exporter
     "ScalingReplicaSet from another source": _variant(EKS_SCALED_DOWN_TO_ZERO, source="acme.k8s"),
-    # GitLab hooks the pipeline does not read
-    "gitlab Tag Push Hook": _variant(GITLAB_PUSH, detail_type="Tag Push Hook"),
-    "gitlab Issue Hook": _variant(GITLAB_PUSH, detail_type="Issue Hook"),
+    # (GitLab hooks of other kinds are archived: relays choose their own detail-type, so
+    # the rule takes the relay's whole source and landing decides by the hook's content;
+    # the repository's relay forwards pushes only)
     # custom source, other detail-type
     "dora4 Heartbeat": _variant(CUSTOM_DEPLOYMENT, detail_type="Heartbeat"),
     # another SaaS partner
