@@ -123,8 +123,8 @@ def test_the_archive_had_damage_and_tricky_records(landed):
     assert dead > 0
     kept = shipped.execute(
         "select list(if(contains(detail::varchar, 'prefilter-lambda'), 'lambda', event_id) "
-        "order by all) from raw.candidate_events "
+        ") from raw.candidate_events "
         "where event_id like 'prefilter-%' or contains(detail::varchar, 'prefilter-lambda')"
     ).fetchone()[0]
     # escaped markers are the same values once parsed: kept; text elsewhere is not enough
-    assert kept == ["lambda", "prefilter-1", "prefilter-2"]
+    assert sorted(kept) == ["lambda", "prefilter-1", "prefilter-2"]
