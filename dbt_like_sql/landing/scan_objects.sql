@@ -39,12 +39,18 @@ with records as (
 classified as (
     select
         *,
+        -- Most records are noise, so a detail is parsed only where it may hold a signal
+        -- (CASE evaluates its THEN only for the rows that pass WHEN): Lambda's by its source,
+        -- and Kubernetes' where the text holds the marker. `detail` is DuckDB's own
+        -- serialization (escapes undone), so a reason equal to 'ScalingReplicaSet' always
+        -- shows in it; the marker test only skips records that cannot match (issue 16,
+        -- proved equal to the plain predicates by tests/test_landing_prefilter.py).
         coalesce(
-            (source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')
+            case when source = 'aws.lambda' then detail ->> 'eventName' like 'UpdateFunctionCode%' end
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
             or (source = 'aws.codedeploy' and detail_type = 'CodeDeploy Deployment State-change Notification')
             -- Kubernetes: the whole event, or the flat map of an exporter `details:` template
-            or detail ->> 'reason' = 'ScalingReplicaSet'
+            or case when contains(detail::varchar, 'ScalingReplicaSet') then detail ->> 'reason' = 'ScalingReplicaSet' end
             -- the other DORA keys: GitLab webhooks and Opsgenie alert webhooks, under their
             -- configured sources (ops.event_sources), and the custom events. A GitLab relay
             -- chooses its own detail-type: a hook is kept by its own content (`object_kind`),
