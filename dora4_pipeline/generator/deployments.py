@@ -1,4 +1,4 @@
-"""Counted deployments (the CONTRACT's three signals) with their truth rows.
+"""Counted deployments (README's "What counts as a deployment") with their truth rows.
 
 Also the exporter's re-send of one, and the ECS completion that lacks its id (a dead
 letter, planted once).

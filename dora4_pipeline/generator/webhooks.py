@@ -1,6 +1,6 @@
 """Pure builders of the GitLab and Opsgenie webhook events the archive holds: each body as
 the tool sends it, wrapped in an EventBridge envelope (detail-type = GitLab's
-X-Gitlab-Event header; source `gitlab` / `opsgenie`, the CONTRACT's defaults)."""
+X-Gitlab-Event header; source `gitlab` / `opsgenie`, the defaults in docs/contract.md)."""
 
 from __future__ import annotations
 
