@@ -1,7 +1,8 @@
 """Runs the dbt-like SQL models in dbt_like_sql/ against DuckDB, values always bound.
 
 staging/*.sql become views (built in dependency order, found from `staging.<name>`
-references: `dependencies`, proven model by model in tests/test_sql_dependencies.py), views/*.sql analyst views over the marts, and marts/*.sql are selects with
+references: `dependencies`, proven model by model in tests/test_sql_dependencies.py),
+views/*.sql analyst views over the marts, and marts/*.sql are selects with
 $start_day/$end_day that fill a table's window. Adding a model is adding a file. Only
 model and table names (from files in this repository) are formatted into SQL.
 """
