@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dora4_pipeline.generator import generate
+from dora4_generator import generate
 
 START = date(2026, 3, 17)
 KEY = re.compile(

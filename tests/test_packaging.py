@@ -1,5 +1,6 @@
 """A plain, non-editable `pip install .` carries the SQL models and the dashboard: the
-production image installs that way, with no source checkout beside the package.
+production image installs that way, with no source checkout beside the package, and
+without the generator (deploy/production/Dockerfile copies exactly SHIPPED).
 
 Built from a copy of the tracked files (the build writes build/ and *.egg-info where it
 runs), offline, with the build backend already in the environment."""
@@ -74,3 +75,29 @@ def test_an_installed_copy_builds_the_warehouse_from_its_own_models(wheel, tmp_p
     root, dashboard, model = done.stdout.split()
     assert Path(root).is_relative_to(target)
     assert (dashboard, model) == ("True", "True")
+
+
+def test_without_the_generator_generate_fails_in_one_line(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "--no-index",
+         "--quiet", "--target", str(target)],
+        check=True,
+    )  # fmt: skip
+    assert not (target / "dora4_generator").exists()
+    probe = "import sys; from dora4_pipeline.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "generate", "--out", str(tmp_path / "out")],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "dora4_generator" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_image_copies_what_the_wheel_is_built_from():
+    dockerfile = (ROOT / "deploy" / "production" / "Dockerfile").read_text()
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
+    assert {name.rstrip("/") for name in SHIPPED} <= copied | {"README.md", "pyproject.toml"}
+    assert "dora4_generator" not in copied and "pip install --no-cache-dir ." in dockerfile

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from dora4_pipeline.generator.envelope import Time, envelope
+from dora4_generator.envelope import Time, envelope
 
 
 def iso_with_offset(value: datetime, offset_minutes: int) -> str:
