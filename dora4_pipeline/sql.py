@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 import dbt_like_sql
+from dora4_pipeline import schemas
 
 # The models ship as package data of `dbt_like_sql`: found the same in a source checkout,
 # an editable install and a plain `pip install .` (tests/test_packaging.py builds a wheel).
@@ -35,6 +36,15 @@ _REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")
 
 
+def setup_scripts() -> list[tuple[Path, str]]:
+    """What sets the warehouse up, in order, as (file, SQL): the setup models, then the DDL
+    derived from each table's schema file (schemas.py)."""
+    scripts = [(SQL_ROOT / f"{model}.sql", load(model)) for model in SETUP_MODELS]
+    for table in schemas.schema_files().values():
+        scripts.append((table.path, schemas.ddl(table)))
+    return scripts
+
+
 @cache
 def load(name: str) -> str:
     """The text of dbt_like_sql/<name>.sql."""
@@ -46,12 +56,13 @@ def load(name: str) -> str:
 
 @cache
 def models_fingerprint() -> str:
-    """Of every setup, staging and view model: a changed file means the warehouse must be
-    set up again (see WarehouseResource)."""
-    texts = [
-        f"{path.relative_to(SQL_ROOT)}\n{path.read_text()}"
-        for folder in ("setup", "staging", "views")
-        for path in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))
+    """Of every setup script (schema files' DDL included), staging and view model: a changed
+    file means the warehouse must be set up again (see WarehouseResource)."""
+    views = [
+        path for folder in ("staging", "views") for path in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))
+    ]
+    texts = [f"{path.relative_to(SQL_ROOT)}\n{text}" for path, text in setup_scripts()] + [
+        f"{path.relative_to(SQL_ROOT)}\n{path.read_text()}" for path in views
     ]
     return fingerprint(*texts)
 

@@ -58,8 +58,8 @@ def test_an_installed_copy_builds_the_warehouse_from_its_own_models(wheel, tmp_p
         from dora4_pipeline import sql
         from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD
         conn = duckdb.connect()
-        for model in sql.SETUP_MODELS:
-            conn.execute(sql.load(model))
+        for _, script in sql.setup_scripts():
+            conn.execute(script)
         sql.build_views(conn)
         print(sql.SQL_ROOT)
         print(DEFAULT_DASHBOARD.is_file())

@@ -16,8 +16,8 @@ CASES = [(folder, name) for folder in FOLDERS for name in sql.view_models(folder
 def empty_warehouse(folder: str) -> duckdb.DuckDBPyConnection:
     """The setup DDL only; for analyst views, the staging views they may read too."""
     conn = duckdb.connect()
-    for model in sql.SETUP_MODELS:
-        conn.execute(sql.load(model))
+    for _, script in sql.setup_scripts():
+        conn.execute(script)
     if folder == "views":
         sql.build_views(conn)
         for name in sql.view_models("views"):
