@@ -8,10 +8,13 @@ import re
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dora4_pipeline import catalog, schemas, sql
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.schema_checks import build_schema_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = sorted(schemas.schema_files())
@@ -153,3 +156,23 @@ def test_generic_checks_count_bad_rows_only_in_the_days_asked_for():
     assert found["component_type accepted_values"] == 1
     assert found["day not_null"] == 0 and found["deployments not_null"] == 0
     assert sum(found.values()) == 2
+
+
+def test_the_schema_check_fails_on_a_value_the_file_does_not_accept(tmp_path):
+    warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"))
+    key = dg.AssetKey(["marts", "deployment_frequency_daily"])
+    [check] = [c for c in build_schema_checks() if {k.asset_key for k in c.check_keys} == {key}]
+    good = ("payments", "checkout", "cart", "production", "cart-api", "ecs", "ecs_service",
+            "pci", "42", "shop/cart", 1)  # fmt: skip
+    insert = (
+        "insert into marts.deployment_frequency_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    with warehouse.connect() as conn:
+        conn.execute(insert, [date(2026, 3, 2), *good])
+    assert check(warehouse=warehouse).passed
+    with warehouse.connect() as conn:
+        conn.execute(insert, [date(2026, 3, 3), *good[:5], "codedeploy", *good[6:]])
+    result = check(warehouse=warehouse)
+    assert (
+        not result.passed and "event_source accepted_values | 1" in result.metadata["failing"].value
+    )
