@@ -45,13 +45,19 @@ def test_the_wheel_holds_every_model_and_the_dashboard(wheel):
     assert [name for name in wanted if name not in inside] == []
 
 
-def test_an_installed_copy_builds_the_warehouse_from_its_own_models(wheel, tmp_path):
-    target = tmp_path / "site"
+@pytest.fixture(scope="module")
+def target(wheel, tmp_path_factory) -> Path:
+    """The wheel installed into a bare folder, as the image's `pip install .` would."""
+    site = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "--no-index",
-         "--quiet", "--target", str(target)],
+         "--quiet", "--target", str(site)],
         check=True,
     )  # fmt: skip
+    return site
+
+
+def test_an_installed_copy_builds_the_warehouse_from_its_own_models(target, tmp_path):
     probe = textwrap.dedent(
         """
         import duckdb
@@ -77,13 +83,7 @@ def test_an_installed_copy_builds_the_warehouse_from_its_own_models(wheel, tmp_p
     assert (dashboard, model) == ("True", "True")
 
 
-def test_without_the_generator_generate_fails_in_one_line(wheel, tmp_path):
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "--no-index",
-         "--quiet", "--target", str(target)],
-        check=True,
-    )  # fmt: skip
+def test_without_the_generator_generate_fails_in_one_line(target, tmp_path):
     assert not (target / "dora4_generator").exists()
     probe = "import sys; from dora4_pipeline.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
