@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from dora4_pipeline.generator.events import ecs_deployment_state_change
+from dora4_generator.events import ecs_deployment_state_change
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -49,6 +49,7 @@ from dora4_pipeline.resources.gitlab import GitLabResource
 from dora4_pipeline.resources.lake import ParquetLakeResource
 from dora4_pipeline.resources.tagging import TaggingResource
 from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.schema_checks import build_schema_checks
 from dora4_pipeline.settings import Settings
 
 # Single-run backfills and nonexistent-upstream mapping are marked beta; we rely on both.
@@ -92,6 +93,7 @@ def build_definitions(
             daily_counts_match_deployments,
             no_unrecognised_signals,
             lead_time_commits_complete,
+            *build_schema_checks(),
         ],
         jobs=[daily_job],
         schedules=[

@@ -1,6 +1,7 @@
 """What the Dagster catalog shows about every table asset, derived in one place: its columns
 (types from the setup DDL run in an in-memory DuckDB, descriptions from the DDL's trailing
-comments), the SQL files behind it, and its owner. A column added to the DDL appears in the
+comments; for a table with a schema file, both come from that file through its derived
+DDL), the SQL files behind it, and its owner. A column added to the DDL appears in the
 UI without another edit.
 """
 
@@ -49,8 +50,8 @@ def table_metadata(key: dg.AssetKey) -> dict:
 def table_schemas() -> dict[str, dg.TableSchema]:
     """Every table the setup DDL creates, as Dagster column schemas."""
     conn = duckdb.connect()
-    for model in sql.SETUP_MODELS:
-        conn.execute(sql.load(model))
+    for _, script in sql.setup_scripts():
+        conn.execute(script)
     comments = _column_comments()
     rows = conn.execute(
         "select table_schema || '.' || table_name, column_name, data_type, is_nullable "
@@ -74,11 +75,11 @@ def table_schemas() -> dict[str, dg.TableSchema]:
 def sql_files(table: str) -> list[tuple[Path, int]]:
     """(file, line) of the DDL that creates `table` and of the models that fill it."""
     files = []
-    for model in sql.SETUP_MODELS:
-        text = sql.load(model)
+    for path, text in sql.setup_scripts():
         found = text.find(f"create table if not exists {table} ")
-        if found >= 0:
-            files.append((sql.SQL_ROOT / f"{model}.sql", text.count("\n", 0, found) + 1))
+        if found >= 0:  # a schema file's DDL is derived: the file itself is the reference
+            line = 1 if path.suffix == ".yml" else text.count("\n", 0, found) + 1
+            files.append((path, line))
     schema, name = table.split(".")
     for model in _MODELS.get(table, (f"{schema}/{name}",)):
         if (sql.SQL_ROOT / f"{model}.sql").is_file():
@@ -89,8 +90,8 @@ def sql_files(table: str) -> list[tuple[Path, int]]:
 def _column_comments() -> dict[tuple[str, str], str]:
     """The `-- …` at the end of a column's line in a `create table` of the setup DDL."""
     comments = {}
-    for model in sql.SETUP_MODELS:
-        for table, body in _CREATE.findall(sql.load(model)):
+    for _, script in sql.setup_scripts():
+        for table, body in _CREATE.findall(script):
             for column, comment in _COLUMN.findall(body):
                 comments[(table, column)] = comment.strip()
     return comments

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from dora4_pipeline.demo import DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_START, run_demo
+from dora4_pipeline.demo import (
+    DEMO_DAYS,
+    DEMO_EVENTS_PER_DAY,
+    DEMO_START,
+    load_generator,
+    run_demo,
+)
 from dora4_pipeline.errors import ConfigError, ServiceError
-from dora4_pipeline.generator import generate
 from dora4_pipeline.pool import describe_pool, free_by_hand
 from dora4_pipeline.publish.dashboard import DEFAULT_DASHBOARD, publish_dashboard
 from dora4_pipeline.report import (
@@ -136,7 +141,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    summary = generate(
+    summary = load_generator()(
         Path(args.out),
         start=parse_day(args.start, "--start"),
         days=args.days,

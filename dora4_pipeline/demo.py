@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
-from dora4_pipeline.generator import generate
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.normalize.near_misses import near_misses_by_kind
 from dora4_pipeline.report import (
     SOURCES,
@@ -34,9 +35,25 @@ DEMO_DAYS = 28  # four weeks: the weekly trends have something to show
 DEMO_EVENTS_PER_DAY = 1000
 
 
+def load_generator() -> Callable[..., dict]:
+    """`dora4_generator.generate`, imported only when an archive is to be generated: the
+    generator ships beside the pipeline in the repository but not in the production image."""
+    try:
+        from dora4_generator import generate
+    except ModuleNotFoundError as error:
+        if error.name != "dora4_generator":
+            raise
+        raise ConfigError(
+            "the generator (package dora4_generator) is not installed here: generate "
+            "archives from a source checkout (pip install -e .), not the production image"
+        ) from None
+    return generate
+
+
 def run_demo(settings: Settings) -> str:
     demo = Path(DEMO_DIR)
     if not (demo / "truth.json").is_file():
+        generate = load_generator()
         print(f"generating the demo archive in {demo}/ …", flush=True)
         generate(demo, start=DEMO_START, days=DEMO_DAYS, events_per_day=DEMO_EVENTS_PER_DAY)
     settings = replace(settings, archive_uri=DEFAULT_ARCHIVE, tags_file=str(demo / "tags.json"))

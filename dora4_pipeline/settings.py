@@ -50,7 +50,7 @@ DEFAULT_SENSOR_LOOKBACK_DAYS = 14
 DEFAULT_MAX_CHANGE_AGE_DAYS = 7
 DEFAULT_MAX_CHANGE_AHEAD_DAYS = 1
 
-# The tagging schema (CONTRACT.md). Each key also answers to its lowercase spelling.
+# The tagging schema (docs/contract.md). Each key also answers to its lowercase spelling.
 SCHEMA_TAG_KEYS = (
     "Ownership.BA",
     "Ownership.Pod",

@@ -3,7 +3,7 @@
 Users of other tools most often distrust numbers whose definitions changed silently, or
 whose day boundaries or thresholds they cannot see. Every weekly and monthly row, and
 every Datadog point of the four keys, carries `spec_version`; the warehouse remembers the
-spec its marts were computed with and refuses to mix two (see `check_spec`).
+spec its marts were computed with and refuses to mix two (see `adopt_spec` in metrics/periods.py).
 """
 
 from __future__ import annotations

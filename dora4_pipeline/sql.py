@@ -1,7 +1,8 @@
 """Runs the dbt-like SQL models in dbt_like_sql/ against DuckDB, values always bound.
 
 staging/*.sql become views (built in dependency order, found from `staging.<name>`
-references), views/*.sql analyst views over the marts, and marts/*.sql are selects with
+references: `dependencies`, proven model by model in tests/test_sql_dependencies.py),
+views/*.sql analyst views over the marts, and marts/*.sql are selects with
 $start_day/$end_day that fill a table's window. Adding a model is adding a file. Only
 model and table names (from files in this repository) are formatted into SQL.
 """
@@ -18,7 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+import dbt_like_sql
+from dora4_pipeline import schemas
+
+# The models ship as package data of `dbt_like_sql`: found the same in a source checkout,
+# an editable install and a plain `pip install .` (tests/test_packaging.py builds a wheel).
+SQL_ROOT: Path = dbt_like_sql.ROOT
 # The warehouse's tables, in the order they are created (later files alter earlier tables).
 SETUP_MODELS = (
     "setup/warehouse",
@@ -28,6 +34,15 @@ SETUP_MODELS = (
 )
 _REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")
+
+
+def setup_scripts() -> list[tuple[Path, str]]:
+    """What sets the warehouse up, in order, as (file, SQL): the setup models, then the DDL
+    derived from each table's schema file (schemas.py)."""
+    scripts = [(SQL_ROOT / f"{model}.sql", load(model)) for model in SETUP_MODELS]
+    for table in schemas.schema_files().values():
+        scripts.append((table.path, schemas.ddl(table)))
+    return scripts
 
 
 @cache
@@ -41,12 +56,13 @@ def load(name: str) -> str:
 
 @cache
 def models_fingerprint() -> str:
-    """Of every setup, staging and view model: a changed file means the warehouse must be
-    set up again (see WarehouseResource)."""
-    texts = [
-        f"{path.relative_to(SQL_ROOT)}\n{path.read_text()}"
-        for folder in ("setup", "staging", "views")
-        for path in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))
+    """Of every setup script (schema files' DDL included), staging and view model: a changed
+    file means the warehouse must be set up again (see WarehouseResource)."""
+    views = [
+        path for folder in ("staging", "views") for path in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))
+    ]
+    texts = [f"{path.relative_to(SQL_ROOT)}\n{text}" for path, text in setup_scripts()] + [
+        f"{path.relative_to(SQL_ROOT)}\n{path.read_text()}" for path in views
     ]
     return fingerprint(*texts)
 
@@ -82,23 +98,45 @@ def build_views(conn: duckdb.DuckDBPyConnection) -> None:
     _build_view_folder(conn, "views", "marts")
 
 
-def _build_view_folder(conn: duckdb.DuckDBPyConnection, folder: str, schema: str) -> None:
-    models = {p.stem: load(f"{folder}/{p.stem}") for p in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))}
-    built: set[str] = set()
+def view_models(folder: str) -> dict[str, str]:
+    """The models of a view folder (`staging` or `views`), name → select."""
+    return {p.stem: load(f"{folder}/{p.stem}") for p in sorted(SQL_ROOT.glob(f"{folder}/*.sql"))}
 
-    def build(name: str, chain: tuple[str, ...] = ()) -> None:
-        if name in built:
+
+def dependencies(folder: str) -> dict[str, set[str]]:
+    """Each view model's references to other models of its folder (`staging.<name>`,
+    `marts.<name>`), read from its text; tests/test_sql_dependencies.py proves, model by
+    model, that these are exactly what DuckDB needs to create the view."""
+    models = view_models(folder)
+    return {
+        name: {ref for ref in _REFERENCE.findall(text) if ref in models and ref != name}
+        for name, text in models.items()
+    }
+
+
+def view_order(folder: str) -> list[str]:
+    """The folder's models, each after the ones it references."""
+    deps = dependencies(folder)
+    order: list[str] = []
+
+    def visit(name: str, chain: tuple[str, ...] = ()) -> None:
+        if name in order:
             return
         if name in chain:
             raise ValueError(f"{folder} models reference each other in a cycle: {chain}")
-        for ref in _REFERENCE.findall(models[name]):
-            if ref in models and ref != name:
-                build(ref, (*chain, name))
-        conn.execute(f"create or replace view {schema}.{name} as {models[name]}")
-        built.add(name)
+        for ref in sorted(deps[name]):
+            visit(ref, (*chain, name))
+        order.append(name)
 
-    for name in models:
-        build(name)
+    for name in deps:
+        visit(name)
+    return order
+
+
+def _build_view_folder(conn: duckdb.DuckDBPyConnection, folder: str, schema: str) -> None:
+    models = view_models(folder)
+    for name in view_order(folder):
+        conn.execute(f"create or replace view {schema}.{name} as {models[name]}")
 
 
 def materialize_window(

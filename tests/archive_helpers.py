@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from dora4_pipeline.generator.events import lambda_update_function_code
+from dora4_generator.events import lambda_update_function_code
 
 
 def write_object(

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from dora4_pipeline.generator import generate
+from dora4_generator import generate
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
 

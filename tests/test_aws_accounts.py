@@ -15,9 +15,9 @@ from archive_helpers import codedeploy_event, write_object
 from aws_estate import ROLE_TEMPLATE, account_session, create_deployment_group
 from conftest import REGION
 
+from dora4_generator.events import ecs_deployment_state_change, ecs_service_arn
 from dora4_pipeline.assembly import build_definitions
 from dora4_pipeline.errors import ConfigError
-from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
 from dora4_pipeline.settings import Settings
 
 PAYMENTS, COMMERCE, REFUSING = "111111111111", "222222222222", "333333333333"

@@ -29,7 +29,7 @@ from aws_event_samples import (
 from cfn_templates import ARCHIVE, MEMBER, ROOT, Stack, templates
 from moto.events.models import EventPattern
 
-from dora4_pipeline.generator import generate
+from dora4_generator import generate
 
 OPSGENIE_BUS = "aws.partner/opsgenie.com/acme/dora4-integration"
 VALUES = ROOT / "deploy/kubernetes/event-exporter-values.yaml"

@@ -34,7 +34,7 @@ def test_every_table_asset_shows_the_columns_of_its_real_table(tmp_path):
             files = [
                 Path(r.file_path) for r in spec.metadata["dagster/code_references"].code_references
             ]
-            assert files and all(f.is_file() and f.suffix == ".sql" for f in files), table
+            assert files and all(f.is_file() and f.suffix in (".sql", ".yml") for f in files), table
     described = {
         c.name: c.description
         for s in tables

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from archive_helpers import write_object
 
+from dora4_generator.custom_events import custom_deployment
 from dora4_pipeline import sql
-from dora4_pipeline.generator.custom_events import custom_deployment
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.publish.tags import group_tags
 from dora4_pipeline.resources.archive import LocalArchive

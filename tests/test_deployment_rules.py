@@ -8,8 +8,7 @@ import duckdb
 import pytest
 from archive_helpers import write_object
 
-from dora4_pipeline import sql
-from dora4_pipeline.generator.events import (
+from dora4_generator.events import (
     cloudtrail_other_call,
     ecs_deployment_state_change,
     ecs_service_arn,
@@ -17,6 +16,7 @@ from dora4_pipeline.generator.events import (
     lambda_update_function_code,
     scaling_message,
 )
+from dora4_pipeline import sql
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.resources.archive import LocalArchive
 from dora4_pipeline.resources.warehouse import WarehouseResource

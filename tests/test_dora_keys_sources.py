@@ -12,17 +12,17 @@ import pytest
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
-from dora4_pipeline import sql
-from dora4_pipeline.errors import ConfigError
-from dora4_pipeline.generator.events import (
+from dora4_generator.events import (
     ecs_deployment_state_change,
     ecs_service_arn,
     eks_scaling_replica_set,
     lambda_update_function_code,
     scaling_message,
 )
-from dora4_pipeline.generator.incidents import custom_incident
-from dora4_pipeline.generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
+from dora4_generator.incidents import custom_incident
+from dora4_generator.webhooks import gitlab_push, iso_with_offset, opsgenie_alert
+from dora4_pipeline import sql
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.assets import build_landing_asset
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.landing.tags import build_tag_snapshot_asset
@@ -485,7 +485,7 @@ def test_source_lists_default_to_the_documented_sources():
 
 def test_alerts_of_several_opsgenie_partner_integrations_all_count(materialized, truth):
     # the generator spreads alerts over three partner integrations and the webhook relay
-    # (generator/relays.py); one integration sends createdAt/updatedAt as strings
+    # (dora4_generator/relays.py); one integration sends createdAt/updatedAt as strings
     _, conn = materialized
     per_integration = dict(
         conn.execute(

@@ -26,8 +26,8 @@ import yaml
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
+from dora4_generator.k8s import exporter_details_template, k8s_event
 from dora4_pipeline import sql
-from dora4_pipeline.generator.k8s import exporter_details_template, k8s_event
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.resources.archive import LocalArchive
 from dora4_pipeline.resources.warehouse import WarehouseResource

@@ -1,8 +1,9 @@
 """The generator's archive agrees with its truth when read independently of the pipeline.
 
 The reader below is deliberately separate from dora4_pipeline's own: stdlib only, the
-CONTRACT's three rules (EKS: a scale-down to 0 beside another replica set's scale-up,
-docs/sources-kubernetes.md), so a generator bug cannot hide behind a shared pipeline bug.
+three rules of README's "What counts as a deployment" (EKS: a scale-down to 0 beside another
+replica set's scale-up, docs/sources-kubernetes.md), so a generator bug cannot hide behind a
+shared pipeline bug.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dora4_pipeline.generator import generate
+from dora4_generator import generate
 
 START = date(2026, 3, 17)
 KEY = re.compile(
@@ -71,7 +72,7 @@ def ecs_groups(tags_json: dict) -> set[str]:
 
 
 def deployment(event: dict, groups: set[str] = frozenset()) -> tuple[str, datetime] | None:
-    """(deployment_id, change time) when the CONTRACT counts the event, else None.
+    """(deployment_id, change time) when the rules count the event, else None.
 
     A CodeDeploy SUCCESS counts when its group (resources[1]) deploys an ECS service; its
     time is the envelope's (the detail has none).

@@ -14,8 +14,8 @@ import pytest
 from archive_helpers import write_object
 from gitlab_double import GitLabDouble
 
+from dora4_generator.events import eks_scaling_replica_set, scaling_message
 from dora4_pipeline import sql
-from dora4_pipeline.generator.events import eks_scaling_replica_set, scaling_message
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.periods import materialize_periods
 from dora4_pipeline.normalize.checks import lead_time_commits_complete

@@ -12,13 +12,13 @@ import pytest
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START
 
-from dora4_pipeline import sql
-from dora4_pipeline.generator.custom_events import custom_deployment
-from dora4_pipeline.generator.events import (
+from dora4_generator.custom_events import custom_deployment
+from dora4_generator.events import (
     ecs_deployment_state_change,
     ecs_service_arn,
     eks_scaling_replica_set,
 )
+from dora4_pipeline import sql
 from dora4_pipeline.landing.codedeploy import resolve_deployment_groups
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.checks import no_unrecognised_signals

@@ -13,12 +13,12 @@ import duckdb
 from archive_helpers import write_object
 from conftest import ARCHIVE_DAYS, ARCHIVE_START, REGION
 
-from dora4_pipeline.assembly import build_definitions
-from dora4_pipeline.cli import main
-from dora4_pipeline.generator.events import (
+from dora4_generator.events import (
     ecs_deployment_state_change,
     lambda_update_function_code,
 )
+from dora4_pipeline.assembly import build_definitions
+from dora4_pipeline.cli import main
 from dora4_pipeline.settings import Settings, analyst_copy_path
 
 GROUP = ("ownership_ba", "ownership_pod", "ownership_team", "environment", "event_source")

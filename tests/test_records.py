@@ -4,8 +4,8 @@ import gzip
 import json
 from datetime import UTC, datetime
 
+from dora4_generator.events import ecs_deployment_state_change, ecs_service_arn
 from dora4_pipeline.events.records import Damage, Record, decompress, iter_records, read_object
-from dora4_pipeline.generator.events import ecs_deployment_state_change, ecs_service_arn
 
 ACCOUNT, REGION = "444455556666", "eu-west-1"
 

@@ -159,20 +159,8 @@ create table if not exists marts.fct_deployments (
     source_object        varchar not null
 );
 
-create table if not exists marts.deployment_frequency_daily (
-    day                  date not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null,
-    environment          varchar not null,
-    component_name       varchar not null,
-    event_source         varchar not null,
-    component_type       varchar not null,
-    compliance_namespace varchar not null,
-    git_project_id       varchar not null,
-    git_repository       varchar not null,
-    deployments          bigint not null
-);
+-- marts.deployment_frequency_daily: created from its schema file,
+-- marts/deployment_frequency_daily.yml (dora4_pipeline/schemas.py).
 
 -- Every point dora4 sent to Datadog, dry-ran or failed to send: an append-only ledger.
 -- The last `sent` row of a (metric, day, tags) is what Datadog holds; a rerun sends only

@@ -24,11 +24,12 @@ from datadog_api_client.v1.api.dashboards_api import DashboardsApi
 from datadog_api_client.v1.model.dashboard import Dashboard
 from urllib3.exceptions import HTTPError
 
+import dashboards
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.resources.datadog import DatadogResource
 
 _KEY_HINT = " (check DD_API_KEY, DD_APP_KEY and the application key's dashboards_write scope)"
-DEFAULT_DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "deployment_frequency.json"
+DEFAULT_DASHBOARD = dashboards.ROOT / "deployment_frequency.json"  # package data: ships installed
 
 
 def load_dashboard(path: Path) -> Dashboard:

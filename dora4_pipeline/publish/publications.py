@@ -12,7 +12,7 @@ from dora4_pipeline.publish.tags import TAG_KEYS, group_tags, tag
 from dora4_pipeline.spec import MetricSpec
 
 DEPLOYMENTS_DAILY = "dora4.deployments.daily"
-# marts.dora_weekly column → weekly gauge (CONTRACT.md), at the week's Monday 00:00 UTC.
+# marts.dora_weekly column → weekly gauge (docs/contract.md), at the week's Monday 00:00 UTC.
 WEEKLY_METRICS = {
     "deployment_days_per_week": "dora4.deployment_days.per_week",
     "lead_time_median_seconds": "dora4.lead_time.median_seconds",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 MAX_TAG_CHARS = 200
 _ALLOWED_PUNCTUATION = set("_-:./")
 
-# marts.deployment_frequency_daily column → Datadog tag key (CONTRACT.md).
+# marts.deployment_frequency_daily column → Datadog tag key (docs/contract.md).
 TAG_KEYS = {
     "ownership_ba": "dora4.ownership.ba",
     "ownership_pod": "dora4.ownership.pod",

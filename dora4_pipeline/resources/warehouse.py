@@ -138,8 +138,8 @@ class WarehouseResource(dg.ConfigurableResource):
             prepared = None
         if prepared and prepared[0] == fingerprint:
             return
-        for model in sql.SETUP_MODELS:
-            conn.execute(sql.load(model))
+        for _, script in sql.setup_scripts():
+            conn.execute(script)
         self._sync_configuration(conn)
         sql.build_views(conn)
         conn.execute(

@@ -6,7 +6,7 @@ overlapped could name a later delivery as a deployment's source, and the trace c
 with the order runs happened to land in. Now the first arrival is the earliest delivered
 (Firehose's key time, to the second), then the object key: the same whatever the order.
 The copies are one CloudTrail `UpdateFunctionCode20150331v2` event delivered four times in
-Firehose's layout (generator/events.py; the key layout is Firehose's S3 naming:
+Firehose's layout (dora4_generator/events.py; the key layout is Firehose's S3 naming:
 https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html).
 """
 
@@ -14,8 +14,8 @@ import json
 import logging
 from datetime import UTC, date, datetime
 
+from dora4_generator.events import lambda_update_function_code
 from dora4_pipeline import sql
-from dora4_pipeline.generator.events import lambda_update_function_code
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.resources.archive import LocalArchive
 from dora4_pipeline.resources.warehouse import WarehouseResource

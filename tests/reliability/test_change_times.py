@@ -5,7 +5,7 @@ Before, a deployment dated 1970 or 2100 was accepted, yet no day a run materiali
 ever hold it: counted nowhere, reported nowhere. Now a change time more than
 DORA4_MAX_CHANGE_AGE_DAYS before its delivery, or more than DORA4_MAX_CHANGE_AHEAD_DAYS
 after its delivery hour, is a dead letter with that reason. The events are hand-built in
-the emitters' shapes (generator/events.py: CloudTrail's UpdateFunctionCode20150331v2, ECS's
+the emitters' shapes (dora4_generator/events.py: CloudTrail's UpdateFunctionCode20150331v2, ECS's
 "ECS Deployment State Change", kubernetes-event-exporter's ScalingReplicaSet event), and
 each carries its own time in the field the rules read (eventTime, updatedAt, lastTimestamp).
 """
@@ -17,16 +17,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from archive_helpers import write_object
 
-from dora4_pipeline import sql
-from dora4_pipeline.assembly import build_definitions
-from dora4_pipeline.errors import ConfigError
-from dora4_pipeline.generator.events import (
+from dora4_generator.events import (
     ecs_deployment_state_change,
     ecs_service_arn,
     eks_scaling_replica_set,
     lambda_update_function_code,
     scaling_message,
 )
+from dora4_pipeline import sql
+from dora4_pipeline.assembly import build_definitions
+from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.resources.archive import LocalArchive
 from dora4_pipeline.resources.warehouse import WarehouseResource

@@ -5,7 +5,7 @@ a RuntimeError, and JSON nested 10,000 levels deep with a RecursionError, so not
 range landed. Each object here mixes hostile records with good deployments: every good
 deployment must land and count, every hostile record must be one dead letter with its
 reason, and a rerun must change nothing. The deployments are hand-built CloudTrail
-`UpdateFunctionCode20150331v2` events (generator/events.py, shaped on the CloudTrail
+`UpdateFunctionCode20150331v2` events (dora4_generator/events.py, shaped on the CloudTrail
 record in AWS's Lambda docs: https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html).
 """
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from random import Random
 
-from dora4_pipeline.generator.envelope import Time, envelope, iso_seconds
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.scenario import DAY, HOUR
-from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
-from dora4_pipeline.generator.webhooks import iso_with_offset, opsgenie_alert
+from dora4_generator.envelope import Time, envelope, iso_seconds
+from dora4_generator.firehose import at
+from dora4_generator.scenario import DAY, HOUR
+from dora4_generator.specials import SECOND, Context, Planned, iso_utc, rendered
+from dora4_generator.webhooks import iso_with_offset, opsgenie_alert
 
 MINUTE = 60 * SECOND
 CUSTOM_SOURCE = "dora4"
@@ -111,7 +111,7 @@ class Incidents:
         return moment - moment % SECOND
 
     def _planned(self, envelope_us: int, build, kwargs: dict, identity: str) -> Planned:
-        from dora4_pipeline.generator.dora_keys import _deliverable
+        from dora4_generator.dora_keys import _deliverable
 
         arrival = _deliverable(envelope_us + self.ctx.between(SECOND, 30 * SECOND),
                                self.keys.scenario.start_us)  # fmt: skip

@@ -8,10 +8,10 @@ DORA4_MAX_CHANGE_AGE_DAYS of its delivery). Planted once, on the first day.
 
 from __future__ import annotations
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.events import derived_id, ecs_deployment_state_change
-from dora4_pipeline.generator.firehose import EPOCH, at
-from dora4_pipeline.generator.specials import SECOND, Context, Planned, rendered
+from dora4_generator.catalog import Component
+from dora4_generator.events import derived_id, ecs_deployment_state_change
+from dora4_generator.firehose import EPOCH, at
+from dora4_generator.specials import SECOND, Context, Planned, rendered
 
 
 def epoch_clock_deployment(ctx: Context, component: Component, envelope_us: int) -> Planned:

@@ -11,13 +11,13 @@ import re
 from functools import lru_cache
 from random import Random
 
-from dora4_pipeline.generator.catalog import ECS_SERVICES, EKS_DEPLOYMENTS, LAMBDA_FUNCTIONS
-from dora4_pipeline.generator.events import (
+from dora4_generator.catalog import ECS_SERVICES, EKS_DEPLOYMENTS, LAMBDA_FUNCTIONS
+from dora4_generator.events import (
     cloudtrail_other_call,
     ec2_instance_state_change,
     ecs_task_state_change,
 )
-from dora4_pipeline.generator.k8s import k8s_event
+from dora4_generator.k8s import k8s_event
 
 _NUMERIC = re.compile(r'"@@#(\w+)@@"')
 _MARKER = re.compile(r"@@(\w+)@@")

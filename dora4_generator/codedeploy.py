@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from random import Random
 
-from dora4_pipeline.generator.catalog import ECS_SERVICES, Component
-from dora4_pipeline.generator.deployments import deployment
-from dora4_pipeline.generator.envelope import envelope
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.migrations import history_resource_id, long_form
-from dora4_pipeline.generator.specials import SECOND, Context, Planned, iso_utc, rendered
+from dora4_generator.catalog import ECS_SERVICES, Component
+from dora4_generator.deployments import deployment
+from dora4_generator.envelope import envelope
+from dora4_generator.firehose import at
+from dora4_generator.migrations import history_resource_id, long_form
+from dora4_generator.specials import SECOND, Context, Planned, iso_utc, rendered
 
 SECOND_ACCOUNT = "777788889999"  # a second account archived into the same bus
 SHARE = 0.08  # CodeDeploy deployments per counted deployment of the day

@@ -91,28 +91,28 @@ from operator import itemgetter
 from pathlib import Path
 from random import Random
 
-from dora4_pipeline.generator import custom_events
-from dora4_pipeline.generator.catalog import tags_file
-from dora4_pipeline.generator.codedeploy import estate
-from dora4_pipeline.generator.custom_events import CustomEvents
-from dora4_pipeline.generator.dora_keys import DoraKeys
-from dora4_pipeline.generator.dora_keys import truth as dora_keys_truth
-from dora4_pipeline.generator.firehose import (
+from dora4_generator import custom_events
+from dora4_generator.catalog import tags_file
+from dora4_generator.codedeploy import estate
+from dora4_generator.custom_events import CustomEvents
+from dora4_generator.dora_keys import DoraKeys
+from dora4_generator.dora_keys import truth as dora_keys_truth
+from dora4_generator.firehose import (
     BUFFER_SECONDS,
     MAX_OBJECT_BYTES,
     STREAM,
 )
-from dora4_pipeline.generator.incidents import Incidents
-from dora4_pipeline.generator.near_misses import NearMisses, near_miss_counts
-from dora4_pipeline.generator.noise import NoiseMaker
-from dora4_pipeline.generator.scenario import (
+from dora4_generator.incidents import Incidents
+from dora4_generator.near_misses import NearMisses, near_miss_counts
+from dora4_generator.noise import NoiseMaker
+from dora4_generator.scenario import (
     WINDOW,
     WINDOWS_PER_DAY,
     Scenario,
     window_of,
 )
-from dora4_pipeline.generator.specials import SECOND, Planned
-from dora4_pipeline.generator.writer import ArchiveWriter
+from dora4_generator.specials import SECOND, Planned
+from dora4_generator.writer import ArchiveWriter
 
 SOURCES = ("lambda", "ecs", "eks", "custom")
 

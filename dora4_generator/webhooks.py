@@ -1,12 +1,12 @@
 """Pure builders of the GitLab and Opsgenie webhook events the archive holds: each body as
 the tool sends it, wrapped in an EventBridge envelope (detail-type = GitLab's
-X-Gitlab-Event header; source `gitlab` / `opsgenie`, the CONTRACT's defaults)."""
+X-Gitlab-Event header; source `gitlab` / `opsgenie`, the defaults in docs/contract.md)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from dora4_pipeline.generator.envelope import Time, envelope
+from dora4_generator.envelope import Time, envelope
 
 
 def iso_with_offset(value: datetime, offset_minutes: int) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dora4_pipeline.generator.events import ecs_service_arn, lambda_arn
+from dora4_generator.events import ecs_service_arn, lambda_arn
 
 TAG_KEYS = (
     "Ownership.BA",

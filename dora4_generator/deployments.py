@@ -1,4 +1,4 @@
-"""Counted deployments (the CONTRACT's three signals) with their truth rows.
+"""Counted deployments (README's "What counts as a deployment") with their truth rows.
 
 Also the exporter's re-send of one, and the ECS completion that lacks its id (a dead
 letter, planted once).
@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.events import (
+from dora4_generator.catalog import Component
+from dora4_generator.events import (
     ecs_deployment_state_change,
     eks_scaling_replica_set,
     lambda_update_function_code,
     scaling_message,
 )
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.migrations import history_resource_id
-from dora4_pipeline.generator.noise import pod_hash
-from dora4_pipeline.generator.specials import (
+from dora4_generator.firehose import at
+from dora4_generator.migrations import history_resource_id
+from dora4_generator.noise import pod_hash
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,

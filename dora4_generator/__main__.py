@@ -1,4 +1,4 @@
-"""`python -m dora4_pipeline.generator OUT --start 2026-03-17 --days 2 --events-per-day 3000`."""
+"""`python -m dora4_generator OUT --start 2026-03-17 --days 2 --events-per-day 3000`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 from datetime import date
 from pathlib import Path
 
-from dora4_pipeline.generator.build import generate
+from dora4_generator.build import generate
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m dora4_pipeline.generator")
+    parser = argparse.ArgumentParser(prog="python -m dora4_generator")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--start", type=date.fromisoformat, required=True)
     parser.add_argument("--days", type=int, default=1)

@@ -24,7 +24,7 @@ import base64
 import json
 from random import Random
 
-from dora4_pipeline.generator.webhooks import gitlab_push, opsgenie_alert
+from dora4_generator.webhooks import gitlab_push, opsgenie_alert
 
 RELAYS = ("direct", "own_detail_type", "api_gateway_rest", "api_gateway_http")
 HOOK_COMMITS = 20  # GitLab's push hook lists at most this many (the newest)

@@ -5,6 +5,6 @@ tags file and truth.json (format in `build.py`); `events` holds the pure builder
 pipeline tests use to make small fixtures.
 """
 
-from dora4_pipeline.generator.build import generate
+from dora4_generator.build import generate
 
 __all__ = ["generate"]

@@ -25,17 +25,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.deployments import Deployment
-from dora4_pipeline.generator.firehose import EPOCH, at
-from dora4_pipeline.generator.k8s import (
+from dora4_generator.catalog import Component
+from dora4_generator.deployments import Deployment
+from dora4_generator.firehose import EPOCH, at
+from dora4_generator.k8s import (
     argo_scaling_message,
     eks_scaling_replica_set,
     exporter_details_template,
     scaling_message,
 )
-from dora4_pipeline.generator.noise import pod_hash
-from dora4_pipeline.generator.specials import (
+from dora4_generator.noise import pod_hash
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,

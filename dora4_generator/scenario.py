@@ -13,25 +13,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from random import Random
 
-from dora4_pipeline.generator.catalog import (
+from dora4_generator.catalog import (
     ECS_SERVICES,
     EKS_DEPLOYMENTS,
     LAMBDA_FUNCTIONS,
     Component,
 )
-from dora4_pipeline.generator.clocks import epoch_clock_deployment
-from dora4_pipeline.generator.codedeploy import CodeDeployPlanner
-from dora4_pipeline.generator.deployments import (
+from dora4_generator.clocks import epoch_clock_deployment
+from dora4_generator.codedeploy import CodeDeployPlanner
+from dora4_generator.deployments import (
     Deployment,
     deployment,
     missing_deployment_id,
     resend,
 )
-from dora4_pipeline.generator.eks_episodes import EksEpisodes
-from dora4_pipeline.generator.firehose import BUFFER_SECONDS, EPOCH
-from dora4_pipeline.generator.lookalikes import LOOKALIKES, lookalike
-from dora4_pipeline.generator.noise import NoiseMaker
-from dora4_pipeline.generator.specials import SECOND, Context, Planned
+from dora4_generator.eks_episodes import EksEpisodes
+from dora4_generator.firehose import BUFFER_SECONDS, EPOCH
+from dora4_generator.lookalikes import LOOKALIKES, lookalike
+from dora4_generator.noise import NoiseMaker
+from dora4_generator.specials import SECOND, Context, Planned
 
 HOUR = 3600 * SECOND
 DAY = 24 * HOUR

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from random import Random
 
-from dora4_pipeline.generator.catalog import LAMBDA_FUNCTIONS
-from dora4_pipeline.generator.dora_keys import _deliverable
-from dora4_pipeline.generator.events import lambda_update_function_code
-from dora4_pipeline.generator.scenario import DAY, Scenario
-from dora4_pipeline.generator.specials import (
+from dora4_generator.catalog import LAMBDA_FUNCTIONS
+from dora4_generator.dora_keys import _deliverable
+from dora4_generator.events import lambda_update_function_code
+from dora4_generator.scenario import DAY, Scenario
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,

@@ -7,8 +7,8 @@ history, so truth keys every deployment of such a service by the long ARN.
 
 from __future__ import annotations
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.events import ecs_service_arn
+from dora4_generator.catalog import Component
+from dora4_generator.events import ecs_service_arn
 
 # Short-ARN service name → the cluster its long ARN is in.
 MIGRATED = {"warehouse-legacy": "logistics"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 
-from dora4_pipeline.generator.firehose import (
+from dora4_generator.firehose import (
     compress,
     cut_short,
     frame,
@@ -19,8 +19,8 @@ from dora4_pipeline.generator.firehose import (
     truncate,
     write_object,
 )
-from dora4_pipeline.generator.noise import random_uuid
-from dora4_pipeline.generator.specials import SECOND, Planned
+from dora4_generator.noise import random_uuid
+from dora4_generator.specials import SECOND, Planned
 
 GZIP_SHARE = 0.85  # the rest are written uncompressed (Firehose's default)
 NDJSON_SHARE = 0.2  # the rest concatenated without delimiter (Firehose's default)

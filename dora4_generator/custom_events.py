@@ -16,12 +16,12 @@ from collections import Counter
 from datetime import UTC, timedelta, timezone
 from random import Random
 
-from dora4_pipeline.generator.catalog import LAMBDA_FUNCTIONS, UNASSIGNED
-from dora4_pipeline.generator.dora_keys import _deliverable, _failure, _order, _owner, _t
-from dora4_pipeline.generator.envelope import Time, envelope, iso_seconds
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.scenario import DAY, HOUR, Scenario
-from dora4_pipeline.generator.specials import (
+from dora4_generator.catalog import LAMBDA_FUNCTIONS, UNASSIGNED
+from dora4_generator.dora_keys import _deliverable, _failure, _order, _owner, _t
+from dora4_generator.envelope import Time, envelope, iso_seconds
+from dora4_generator.firehose import at
+from dora4_generator.scenario import DAY, HOUR, Scenario
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,

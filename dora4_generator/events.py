@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from dora4_pipeline.generator.envelope import Time, envelope, iso_millis, iso_seconds
-from dora4_pipeline.generator.k8s import eks_scaling_replica_set, k8s_event, scaling_message
+from dora4_generator.envelope import Time, envelope, iso_millis, iso_seconds
+from dora4_generator.k8s import eks_scaling_replica_set, k8s_event, scaling_message
 
 __all__ = [
     "FUNCTION_NAME_FORMS",

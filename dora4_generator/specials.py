@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import partial
 from random import Random
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.events import FUNCTION_NAME_FORMS
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.noise import random_uuid
+from dora4_generator.catalog import Component
+from dora4_generator.events import FUNCTION_NAME_FORMS
+from dora4_generator.firehose import at
+from dora4_generator.noise import random_uuid
 
 SECOND = 1_000_000
 

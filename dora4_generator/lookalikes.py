@@ -4,17 +4,17 @@ scale-downs that leave replicas, and other events on the same Deployments and Po
 
 from __future__ import annotations
 
-from dora4_pipeline.generator.catalog import Component
-from dora4_pipeline.generator.events import (
+from dora4_generator.catalog import Component
+from dora4_generator.events import (
     ecs_deployment_state_change,
     eks_scaling_replica_set,
     k8s_event,
     lambda_update_function_code,
     scaling_message,
 )
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.noise import pod_hash
-from dora4_pipeline.generator.specials import (
+from dora4_generator.firehose import at
+from dora4_generator.noise import pod_hash
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,

@@ -7,7 +7,7 @@ are no labels: pass `labels=None` and the key is absent, as the exporter omits i
 
 from __future__ import annotations
 
-from dora4_pipeline.generator.envelope import Time, envelope, iso_micros, iso_seconds
+from dora4_generator.envelope import Time, envelope, iso_micros, iso_seconds
 
 EXPORTER_SOURCE = "kubernetes-event-exporter"
 EXPORTER_DETAIL_TYPE = "Kubernetes Event"

@@ -27,22 +27,22 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from random import Random
 
-from dora4_pipeline.generator.catalog import COMPONENTS, ECS_SERVICES
-from dora4_pipeline.generator.codedeploy import BLUE_GREEN_COMPONENTS
-from dora4_pipeline.generator.deployments import deployment
-from dora4_pipeline.generator.events import ecs_deployment_state_change, lambda_update_function_code
-from dora4_pipeline.generator.firehose import at
-from dora4_pipeline.generator.incidents import custom_truth, explicit_link
-from dora4_pipeline.generator.migrations import history_arn, history_resource_id
-from dora4_pipeline.generator.relays import (
+from dora4_generator.catalog import COMPONENTS, ECS_SERVICES
+from dora4_generator.codedeploy import BLUE_GREEN_COMPONENTS
+from dora4_generator.deployments import deployment
+from dora4_generator.events import ecs_deployment_state_change, lambda_update_function_code
+from dora4_generator.firehose import at
+from dora4_generator.incidents import custom_truth, explicit_link
+from dora4_generator.migrations import history_arn, history_resource_id
+from dora4_generator.relays import (
     HOOK_COMMITS,
     gitlab_compare,
     partner_alert,
     relay_of,
     relayed_push,
 )
-from dora4_pipeline.generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
-from dora4_pipeline.generator.specials import (
+from dora4_generator.scenario import CORRUPTIONS, DAY, HOUR, WINDOW, Scenario
+from dora4_generator.specials import (
     SECOND,
     Context,
     Planned,
@@ -50,7 +50,7 @@ from dora4_pipeline.generator.specials import (
     near_miss_identity,
     rendered,
 )
-from dora4_pipeline.generator.webhooks import iso_with_offset
+from dora4_generator.webhooks import iso_with_offset
 
 MINUTE = 60 * SECOND
 ROLLBACK_SHARE = 0.15  # Lambda deployments that redeploy the code before the previous one

@@ -1,0 +1,41 @@
+"""The generic tests of each table's schema file (schemas.py) as one Dagster asset check
+per table: `not_null`, `unique` and `accepted_values` per column, written once in the
+file, not again as a check."""
+
+import dagster as dg
+
+from dora4_pipeline import schemas
+from dora4_pipeline.markdown import table as md_table
+from dora4_pipeline.resources.warehouse import WarehouseResource
+from dora4_pipeline.steps import warehouse_check
+
+
+def build_schema_checks() -> list[dg.AssetChecksDefinition]:
+    return [_schema_check(spec) for spec in schemas.schema_files().values()]
+
+
+def _schema_check(spec: schemas.TableSchema) -> dg.AssetChecksDefinition:
+    @warehouse_check(
+        name="schema_tests",
+        asset=dg.AssetKey(spec.table.split(".")),
+        description=(
+            f"The column tests of dbt_like_sql/{spec.path.parent.name}/{spec.path.name} "
+            "(not_null, unique, accepted_values), over the days the table holds."
+        ),
+    )
+    def schema_tests(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as conn:
+            first, last = conn.execute(
+                f"select min(day), max(day) from {spec.table}"  # noqa: S608 (from the file)
+            ).fetchone()
+            found = schemas.violations(conn, spec, first, last) if first else {}
+        failing = sorted((test, rows) for test, rows in found.items() if rows)
+        return dg.AssetCheckResult(
+            passed=not failing,
+            metadata={
+                "tests": len(found),
+                "failing": dg.MetadataValue.md(md_table(["column test", "rows"], failing)),
+            },
+        )
+
+    return schema_tests

@@ -1,0 +1,141 @@
+"""One schema file per table, beside its model, in dbt's spirit: `dbt_like_sql/<folder>/
+<table>.yml` names the table and, per column, its `name`, `type`, `description` and
+`tests` (`not_null`, `unique`, `{accepted_values: [...]}`).
+
+Everything else about the table's columns is derived from that file, so a column is
+written once: the DDL (`ddl`, run with the setup models), the Dagster column schema
+(catalog.py reads the warehouse the DDL built and the DDL's column comments), and the
+generic checks (`violations`). tests/test_schemas.py fails when a model's select and its
+schema file disagree. A table without a schema file keeps its DDL in dbt_like_sql/setup/.
+
+Migrations: the DDL is `create table if not exists`, so a changed schema file alone does
+not change an existing warehouse. A column added later gets an `alter table ... add
+column if not exists` step in a setup model (as setup/deployment_version.sql does for
+fct_deployments), and a test opens a warehouse built by the previous schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+import dbt_like_sql
+
+_TYPES = {"date", "varchar", "bigint", "integer", "double", "boolean", "timestamptz", "json"}
+_TESTS = {"not_null", "unique", "accepted_values"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    not_null: bool
+    unique: bool
+    accepted_values: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    table: str  # schema-qualified: marts.deployment_frequency_daily
+    description: str
+    columns: tuple[Column, ...]
+    path: Path
+
+
+def _column(raw: dict, where: str) -> Column:
+    name, kind = raw["name"], str(raw["type"]).lower()
+    if kind not in _TYPES:
+        raise ValueError(f"{where}: column {name} has type {kind!r}, not one of {sorted(_TYPES)}")
+    tests = {}
+    for test in raw.get("tests", []):
+        key, value = next(iter(test.items())) if isinstance(test, dict) else (test, True)
+        if key not in _TESTS:
+            raise ValueError(f"{where}: column {name} has unknown test {key!r}")
+        tests[key] = value
+    accepted = tests.get("accepted_values")
+    return Column(
+        name=name,
+        type=kind,
+        description=" ".join(str(raw.get("description", "")).split()),
+        not_null=bool(tests.get("not_null")),
+        unique=bool(tests.get("unique")),
+        accepted_values=tuple(str(v) for v in accepted) if accepted else None,
+    )
+
+
+def load(path: Path) -> TableSchema:
+    raw = yaml.safe_load(path.read_text())
+    where = str(path.relative_to(dbt_like_sql.ROOT))
+    return TableSchema(
+        table=raw["name"],
+        description=" ".join(str(raw.get("description", "")).split()),
+        columns=tuple(_column(c, where) for c in raw["columns"]),
+        path=path,
+    )
+
+
+@cache
+def schema_files() -> dict[str, TableSchema]:
+    """Every table with a schema file, by table name; adding a table is adding a file."""
+    found = [load(p) for p in sorted(dbt_like_sql.ROOT.glob("*/*.yml"))]
+    return {t.table: t for t in found}
+
+
+def ddl(table: TableSchema) -> str:
+    """`create table if not exists`, one column a line with its description as a trailing
+    comment (the form catalog.py reads descriptions from)."""
+    lines = [
+        f"    {c.name} {c.type}{' not null' if c.not_null else ''}"
+        f"{',' if i < len(table.columns) - 1 else ''} -- {c.description}"
+        for i, c in enumerate(table.columns)
+    ]
+    body = "\n".join(lines)
+    return f"-- {table.description}\ncreate table if not exists {table.table} (\n{body}\n);"
+
+
+def violations(
+    conn: duckdb.DuckDBPyConnection, table: TableSchema, first: date, last: date
+) -> dict[str, int]:
+    """Rows of [first, last] breaking each generic test, by `column test`; only the days
+    asked for are scanned. Values are bound; only names from the schema file are formatted."""
+    window = f"from {table.table} where day between ? and ?"  # noqa: S608 (names from the file)
+    found = {}
+    for c in table.columns:
+        if c.not_null:
+            query = f"select count(*) {window} and {c.name} is null"
+            found[f"{c.name} not_null"] = conn.execute(query, [first, last]).fetchone()[0]
+        if c.unique:
+            query = f"select count(*) - count(distinct {c.name}) {window}"
+            found[f"{c.name} unique"] = conn.execute(query, [first, last]).fetchone()[0]
+        if c.accepted_values:
+            query = f"select count(*) {window} and {c.name} not in (select unnest(?))"
+            params = [first, last, list(c.accepted_values)]
+            found[f"{c.name} accepted_values"] = conn.execute(query, params).fetchone()[0]
+    return found
+
+
+def select_columns(conn: duckdb.DuckDBPyConnection, select: str, params: dict) -> list[tuple]:
+    """(name, type) of what a model's select returns, as DuckDB binds it (no rows read)."""
+    query = f"describe select * from ({select}) limit 0"  # noqa: S608 (a model file's text)
+    relation = conn.execute(query, params).fetchall()
+    return [(name, kind.lower()) for name, kind, *_ in relation]
+
+
+def disagreements(table: TableSchema, columns: list[tuple]) -> list[str]:
+    """Where a select's (name, type) columns differ from the schema file, in words."""
+    declared = [(c.name, c.type) for c in table.columns]
+    if declared == columns:
+        return []
+    missing = [c for c in declared if c not in columns]
+    extra = [c for c in columns if c not in declared]
+    if not missing and not extra:
+        return [f"{table.table}: the select's column order differs from {table.path.name}"]
+    return [f"{table.table}: {table.path.name} declares {c} the select lacks" for c in missing] + [
+        f"{table.table}: the select returns {c}, not in {table.path.name}" for c in extra
+    ]
