@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from archive_helpers import write_object
 from gitlab_double import GitLabDouble
+from test_dora_keys_sources import cart_deploy  # a rollout of cart-api (project 77)
 
-from dora4_generator.events import eks_scaling_replica_set, scaling_message
 from dora4_pipeline import sql
 from dora4_pipeline.landing.ingest import land_days
 from dora4_pipeline.metrics.periods import materialize_periods
@@ -30,10 +30,6 @@ ACCOUNT, REGION = "444455556666", "eu-west-1"
 DAY = date(2026, 3, 17)
 TOKEN = "glpat-Zx9sTq3vR7mN2kLw"
 LOG = logging.getLogger("test")
-CART_LABELS = {
-    "Ownership.BA": "commerce", "Ownership.Pod": "checkout", "Ownership.Team": "cart",
-    "Environment": "production", "Component.Name": "cart-api", "Git.Projectid": "77",
-}  # fmt: skip
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -154,25 +150,6 @@ def http_proxy(body: str) -> dict:
         "requestContext": {"http": {"method": "POST", "path": "/gitlab"}, "stage": "$default"},
         "body": base64.b64encode(body.encode()).decode(), "isBase64Encoded": True,
     }  # fmt: skip
-
-
-def cart_deploy(uid: str, when: datetime) -> list[dict]:
-    """A rollout of cart-api at `when` (docs/sources-kubernetes.md): the new replica set's
-    scale-up a minute before, then the old set's scale-down to 0 (`eks:<uid>:1`)."""
-
-    def scaling(event_uid: str, replica_set: str, old: int, new: int, moment: datetime) -> dict:
-        return eks_scaling_replica_set(
-            envelope_id=f"env-{event_uid}", envelope_time=moment + timedelta(seconds=3),
-            account=ACCOUNT, region=REGION, cluster_name="eks-prod", namespace="checkout",
-            deployment="cart-api", uid=event_uid,
-            message=scaling_message(replica_set, old=old, new=new, wording=0),
-            last_timestamp=moment, labels=CART_LABELS,
-        )  # fmt: skip
-
-    return [
-        scaling(f"{uid}-up", "cart-api-7d4b9c8f6", 0, 3, when - timedelta(minutes=1)),
-        scaling(uid, "cart-api-5f9c7d6b8d", 3, 0, when),
-    ]
 
 
 def build(tmp_path, events: list[dict], gitlab: GitLabResource | None = None) -> str:
