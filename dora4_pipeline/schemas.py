@@ -8,10 +8,10 @@ written once: the DDL (`ddl`, run with the setup models), the Dagster column sch
 generic checks (`violations`). tests/test_schemas.py fails when a model's select and its
 schema file disagree. A table without a schema file keeps its DDL in dbt_like_sql/setup/.
 
-Migrations: the DDL is `create table if not exists`, so a changed schema file alone does
-not change an existing warehouse. A column added later gets an `alter table ... add
-column if not exists` step in a setup model (as setup/deployment_version.sql does for
-fct_deployments), and a test opens a warehouse built by the previous schema.
+Migrations: the DDL is `create table if not exists` followed by `alter table ... add
+column if not exists` for every column of the file, so a warehouse built by an older
+release gains the columns it lacks when it is set up (no hand-written alter steps);
+tests/test_schemas.py opens a warehouse built by the previous release's DDL.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import dbt_like_sql
 
 _TYPES = {"date", "varchar", "bigint", "integer", "double", "boolean", "timestamptz", "json"}
 _TESTS = {"not_null", "unique", "accepted_values"}
+# A file's short type name -> the name DuckDB reports (information_schema, describe).
+_DUCKDB_NAMES = {"timestamptz": "timestamp with time zone"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def _column(raw: dict, where: str) -> Column:
     accepted = tests.get("accepted_values")
     return Column(
         name=name,
-        type=kind,
+        type=_DUCKDB_NAMES.get(kind, kind),
         description=" ".join(str(raw.get("description", "")).split()),
         not_null=bool(tests.get("not_null")),
         unique=bool(tests.get("unique")),
@@ -89,14 +91,23 @@ def schema_files() -> dict[str, TableSchema]:
 
 def ddl(table: TableSchema) -> str:
     """`create table if not exists`, one column a line with its description as a trailing
-    comment (the form catalog.py reads descriptions from)."""
+    comment (the form catalog.py reads descriptions from); then the migration: `alter table
+    ... add column if not exists` for every column, so a table built by an older release
+    gains the columns it lacks (no-ops on a table this DDL just created). An added column
+    is nullable (DuckDB adds no constraint to existing rows); the not_null test, run as an
+    asset check, still counts its NULLs."""
     lines = [
         f"    {c.name} {c.type}{' not null' if c.not_null else ''}"
         f"{',' if i < len(table.columns) - 1 else ''} -- {c.description}"
         for i, c in enumerate(table.columns)
     ]
     body = "\n".join(lines)
-    return f"-- {table.description}\ncreate table if not exists {table.table} (\n{body}\n);"
+    migration = "\n".join(
+        f"alter table {table.table} add column if not exists {c.name} {c.type};"
+        for c in table.columns
+    )
+    create = f"create table if not exists {table.table} (\n{body}\n);"
+    return f"-- {table.description}\n{create}\n{migration}"
 
 
 def violations(

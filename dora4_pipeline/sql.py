@@ -30,7 +30,6 @@ SETUP_MODELS = (
     "setup/warehouse",
     "setup/dora_periods",
     "setup/gitlab_commits",
-    "setup/deployment_version",
 )
 _REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")

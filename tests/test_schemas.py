@@ -13,30 +13,19 @@ import duckdb
 import pytest
 
 from dora4_pipeline import catalog, schemas, sql
+from dora4_pipeline.metrics import periods
 from dora4_pipeline.resources.warehouse import WarehouseResource
 from dora4_pipeline.schema_checks import build_schema_checks
+from dora4_pipeline.spec import MetricSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = sorted(schemas.schema_files())
 WINDOW = {"start_day": date(2026, 3, 2), "end_day": date(2026, 3, 8)}
 
-# What the previous release's setup/warehouse.sql created, verbatim.
-PREVIOUS_DDL = """
-create table if not exists marts.deployment_frequency_daily (
-    day                  date not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null,
-    environment          varchar not null,
-    component_name       varchar not null,
-    event_source         varchar not null,
-    component_type       varchar not null,
-    compliance_namespace varchar not null,
-    git_project_id       varchar not null,
-    git_repository       varchar not null,
-    deployments          bigint not null
-);
-"""
+# The setup DDL of release 4cacf15, verbatim (tests/previous_release/README.md).
+PREVIOUS_RELEASE = ROOT / "tests" / "previous_release"
+FACTS = ("fct_deployments", "fct_changes", "fct_failures", "fct_change_gaps",
+         "deployment_frequency_daily")  # fmt: skip
 
 
 def set_up(conn: duckdb.DuckDBPyConnection) -> None:
@@ -109,31 +98,53 @@ def test_the_readme_table_reference_lists_the_columns_in_order(table):
         line for line in (ROOT / "README.md").read_text().splitlines()
         if line.startswith(f"| `{table}` |")
     )  # fmt: skip
-    named = [n for n in re.findall(r"`(\w+)`", row.split("|")[3]) if n in {c.name for c in
-             schemas.schema_files()[table].columns}]  # fmt: skip
+    cell = re.split(r"(?<!\\)\|", row)[3]  # a `\|` inside a cell is not a cell border
+    declared = {c.name for c in schemas.schema_files()[table].columns}
+    named = [n for n in re.findall(r"`(\w+)`", cell) if n in declared]
     assert named == [c.name for c in schemas.schema_files()[table].columns]
 
 
-def test_a_warehouse_of_the_previous_release_upgrades_in_place(tmp_path):
-    path = tmp_path / "previous.duckdb"
+def build_previous_release(path: Path) -> None:
     with duckdb.connect(str(path)) as old:
-        old.execute("create schema if not exists marts")
-        old.execute(PREVIOUS_DDL)
+        for name in ("warehouse", "dora_periods"):
+            old.execute((PREVIOUS_RELEASE / f"{name}.sql").read_text())
         old.execute(
             "insert into marts.deployment_frequency_daily values "
             "('2026-03-02', 'payments', 'checkout', 'cart', 'production', 'cart-api', 'ecs', "
             "'ecs_service', 'pci', '42', 'shop/cart', 3)"
         )
-    with duckdb.connect(str(path)) as conn:
-        set_up(conn)  # today's setup over yesterday's file
-        spec = schemas.schema_files()["marts.deployment_frequency_daily"]
-        assert table_columns(conn, spec.table) == [
-            (c.name, c.type, c.not_null) for c in spec.columns
-        ]
+
+
+def test_the_previous_release_lacks_columns_the_schema_files_declare(tmp_path):
+    """So the upgrade below has something to do (fct_deployments.version, fct_failures'
+    link columns and the period marts' columns came after 4cacf15)."""
+    path = tmp_path / "previous.duckdb"
+    build_previous_release(path)
+    with duckdb.connect(str(path)) as old:
+        lacking = {
+            table
+            for table, spec in schemas.schema_files().items()
+            if {c[0] for c in table_columns(old, table)} < {c.name for c in spec.columns}
+        }
+    assert {"marts.fct_deployments", "marts.fct_failures"} <= lacking
+
+
+def test_a_warehouse_of_the_previous_release_upgrades_in_place(tmp_path):
+    path = tmp_path / "previous.duckdb"
+    build_previous_release(path)
+    warehouse = WarehouseResource(path=str(path))
+    with warehouse.connect() as conn:  # today's setup over the previous release's file
+        for table, spec in schemas.schema_files().items():
+            found = [name for name, *_ in table_columns(conn, table)]
+            assert sorted(found) == sorted(c.name for c in spec.columns), table
         read = "select deployments from marts.deployment_frequency_daily"
         assert conn.execute(read).fetchall() == [(3,)]
-        sql.materialize_window(conn, "deployment_frequency_daily", **WINDOW)  # rewrites its days
+        for table in FACTS:
+            sql.materialize_window(conn, table, **WINDOW)  # every mart materializes
         assert conn.execute(read).fetchall() == []  # no deployments landed: no groups
+        for grain in periods.GRAINS:
+            periods.materialize_periods(conn, grain, MetricSpec(), date(2026, 3, 2),
+                                        date(2026, 3, 2))  # fmt: skip
 
 
 def test_generic_checks_count_bad_rows_only_in_the_days_asked_for():

@@ -140,24 +140,8 @@ create table if not exists ops.tag_key_aliases (
     priority        integer not null      -- 0 for the canonical key itself: it wins
 );
 
-create table if not exists marts.fct_deployments (
-    deployment_id        varchar not null,    -- unique: see the asset check
-    deployed_at          timestamptz not null,
-    day                  date not null,
-    event_source         varchar not null,
-    component_type       varchar not null,
-    component_name       varchar not null,
-    resource_id          varchar not null,
-    environment          varchar not null,
-    compliance_namespace varchar not null,
-    git_project_id       varchar not null,
-    git_repository       varchar not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null,
-    source_event_id      varchar,
-    source_object        varchar not null
-);
+-- marts.fct_deployments, marts.fct_changes, marts.fct_failures: created (and migrated)
+-- from their schema files, marts/<table>.yml (dora4_pipeline/schemas.py).
 
 -- marts.deployment_frequency_daily: created from its schema file,
 -- marts/deployment_frequency_daily.yml (dora4_pipeline/schemas.py).
@@ -179,47 +163,6 @@ create table if not exists ops.datadog_publications (
     destination     varchar not null,     -- scheme://host, or 'dry-run'
     recorded_at     timestamptz not null
 );
-
--- One row per (production deployment, commit it shipped): DORA lead time for changes.
-create table if not exists marts.fct_changes (
-    deployment_id        varchar not null,
-    commit_sha           varchar not null,
-    committed_at         timestamptz not null, -- the commit's own timestamp
-    deployed_at          timestamptz not null,
-    day                  date not null,        -- UTC day of deployed_at
-    lead_time_seconds    bigint not null,      -- may be <= 0: kept, excluded by metrics
-    git_project_id       varchar not null,
-    component_name       varchar not null,
-    component_type       varchar not null,
-    event_source         varchar not null,
-    environment          varchar not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null,
-    source_event_id      varchar               -- the GitLab push event's EventBridge id
-);
-
--- One row per failure (incident, rollback, circuit_breaker): change failure rate, restore time.
-create table if not exists marts.fct_failures (
-    failure_id           varchar not null,
-    kind                 varchar not null,     -- incident | rollback | circuit_breaker | failed_deployment
-    started_at           timestamptz not null,
-    resolved_at          timestamptz,          -- NULL while open
-    day                  date not null,        -- UTC day of started_at
-    deployment_id        varchar,              -- the linked deployment, or NULL
-    component_name       varchar not null,
-    environment          varchar not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null,
-    source_event_id      varchar
-);
-
--- Spec r2 (docs/metrics.md): which rule linked each failure, what the incident named, and
--- its severity. Rows computed before r2 keep NULL here: no rule was recorded for them.
-alter table marts.fct_failures add column if not exists link_rule varchar;  -- failed_attempt | rolled_back | deployment_id | code_sha256 | image_digest | commit | component_time
-alter table marts.fct_failures add column if not exists link_reference varchar;  -- 'deployment:<ref>' | 'commit:<sha>'
-alter table marts.fct_failures add column if not exists severity varchar;
 
 -- The UTC days each fact table was last materialized for: the period marts mark a week or
 -- month partial when one of its days is missing here (or has not ended).
