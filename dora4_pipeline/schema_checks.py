@@ -26,7 +26,7 @@ def _schema_check(spec: schemas.TableSchema) -> dg.AssetChecksDefinition:
     def schema_tests(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as conn:
             first, last = conn.execute(
-                f"select min(day), max(day) from {spec.table}"  # noqa: S608 (from the file)
+                f"select min({spec.window_column}), max({spec.window_column}) from {spec.table}"  # noqa: S608 (from the file)
             ).fetchone()
             found = schemas.violations(conn, spec, first, last) if first else {}
         failing = sorted((test, rows) for test, rows in found.items() if rows)

@@ -40,6 +40,7 @@ class Column:
     not_null: bool
     unique: bool
     accepted_values: tuple[str, ...] | None
+    default: str | None = None  # a SQL literal: what rows existing before the column hold
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class TableSchema:
     description: str
     columns: tuple[Column, ...]
     path: Path
+
+    @property
+    def window_column(self) -> str:
+        """The date a run replaces rows by: `day` for facts, `period_start` for periods."""
+        names = [c.name for c in self.columns]
+        return "day" if "day" in names else "period_start"
 
 
 def _column(raw: dict, where: str) -> Column:
@@ -68,24 +75,27 @@ def _column(raw: dict, where: str) -> Column:
         not_null=bool(tests.get("not_null")),
         unique=bool(tests.get("unique")),
         accepted_values=tuple(str(v) for v in accepted) if accepted else None,
+        default=str(raw["default"]) if "default" in raw else None,
     )
 
 
-def load(path: Path) -> TableSchema:
+def load(path: Path) -> list[TableSchema]:
+    """The tables a file describes: `name`, or several with the same columns (`names`, as
+    marts.dora_weekly and marts.dora_monthly)."""
     raw = yaml.safe_load(path.read_text())
     where = str(path.relative_to(dbt_like_sql.ROOT))
-    return TableSchema(
-        table=raw["name"],
-        description=" ".join(str(raw.get("description", "")).split()),
-        columns=tuple(_column(c, where) for c in raw["columns"]),
-        path=path,
-    )
+    columns = tuple(_column(c, where) for c in raw["columns"])
+    description = " ".join(str(raw.get("description", "")).split())
+    names = raw["names"] if "names" in raw else [raw["name"]]
+    return [
+        TableSchema(table=n, description=description, columns=columns, path=path) for n in names
+    ]
 
 
 @cache
 def schema_files() -> dict[str, TableSchema]:
     """Every table with a schema file, by table name; adding a table is adding a file."""
-    found = [load(p) for p in sorted(dbt_like_sql.ROOT.glob("*/*.yml"))]
+    found = [t for p in sorted(dbt_like_sql.ROOT.glob("*/*.yml")) for t in load(p)]
     return {t.table: t for t in found}
 
 
@@ -97,17 +107,27 @@ def ddl(table: TableSchema) -> str:
     is nullable (DuckDB adds no constraint to existing rows); the not_null test, run as an
     asset check, still counts its NULLs."""
     lines = [
-        f"    {c.name} {c.type}{' not null' if c.not_null else ''}"
+        f"    {c.name} {c.type}{_default(c)}{' not null' if c.not_null else ''}"
         f"{',' if i < len(table.columns) - 1 else ''} -- {c.description}"
         for i, c in enumerate(table.columns)
     ]
     body = "\n".join(lines)
-    migration = "\n".join(
-        f"alter table {table.table} add column if not exists {c.name} {c.type};"
+    added = [
+        f"alter table {table.table} add column if not exists {c.name} {c.type}{_default(c)};"
         for c in table.columns
-    )
+    ]
+    loosened = [  # a column the file no longer tests not_null (e.g. r2's per-week median)
+        f"alter table {table.table} alter column {c.name} drop not null;"
+        for c in table.columns
+        if not c.not_null
+    ]
+    migration = "\n".join(added + loosened)
     create = f"create table if not exists {table.table} (\n{body}\n);"
     return f"-- {table.description}\n{create}\n{migration}"
+
+
+def _default(column: Column) -> str:
+    return f" default {column.default}" if column.default is not None else ""
 
 
 def violations(
@@ -115,7 +135,7 @@ def violations(
 ) -> dict[str, int]:
     """Rows of [first, last] breaking each generic test, by `column test`; only the days
     asked for are scanned. Values are bound; only names from the schema file are formatted."""
-    window = f"from {table.table} where day between ? and ?"  # noqa: S608 (names from the file)
+    window = f"from {table.table} where {table.window_column} between ? and ?"  # noqa: S608
     found = {}
     for c in table.columns:
         if c.not_null:

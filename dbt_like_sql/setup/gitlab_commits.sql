@@ -27,5 +27,3 @@ create table if not exists ops.gitlab_commit_fetches (
 -- marts.fct_change_gaps: created (and migrated) from its schema file,
 -- marts/fct_change_gaps.yml (dora4_pipeline/schemas.py).
 
-alter table marts.dora_weekly add column if not exists lead_time_commits_missing bigint default 0;
-alter table marts.dora_monthly add column if not exists lead_time_commits_missing bigint default 0;
