@@ -201,3 +201,21 @@ def test_the_schema_check_fails_on_a_value_the_file_does_not_accept(tmp_path):
     assert (
         not result.passed and "event_source accepted_values | 1" in result.metadata["failing"].value
     )
+
+
+def test_every_table_asset_with_a_schema_file_has_its_schema_tests_check():
+    from dora4_pipeline.assembly import build_definitions
+    from dora4_pipeline.settings import Settings
+
+    defs = build_definitions(Settings())
+    checked = {
+        key.asset_key
+        for c in defs.asset_checks
+        for key in c.check_keys
+        if key.name == "schema_tests"
+    }
+    # marts.fct_change_gaps is filled by the fct_changes asset: no asset of its own to check.
+    expected = {dg.AssetKey(t.split(".")) for t in TABLES} - {
+        dg.AssetKey(["marts", "fct_change_gaps"])
+    }
+    assert checked == expected
