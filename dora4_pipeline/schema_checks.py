@@ -20,7 +20,8 @@ def build_schema_checks(
     return [
         _schema_check(spec)
         for spec in specs
-        if asset_keys is None or dg.AssetKey(spec.table.split(".")) in asset_keys
+        if spec.window_column
+        and (asset_keys is None or dg.AssetKey(spec.table.split(".")) in asset_keys)
     ]
 
 

@@ -51,10 +51,11 @@ class TableSchema:
     path: Path
 
     @property
-    def window_column(self) -> str:
-        """The date a run replaces rows by: `day` for facts, `period_start` for periods."""
+    def window_column(self) -> str | None:
+        """The date a run replaces rows by: `day` for facts, `period_start` for periods;
+        None for a table without one (raw.candidate_events: no schema_tests check)."""
         names = [c.name for c in self.columns]
-        return "day" if "day" in names else "period_start"
+        return next((n for n in ("day", "period_start") if n in names), None)
 
 
 def _column(raw: dict, where: str) -> Column:
@@ -122,7 +123,11 @@ def ddl(table: TableSchema) -> str:
         if not c.not_null
     ]
     migration = "\n".join(added + loosened)
-    create = f"create table if not exists {table.table} (\n{body}\n);"
+    schema = table.table.split(".")[0]
+    create = (
+        f"create schema if not exists {schema};\n"
+        f"create table if not exists {table.table} (\n{body}\n);"
+    )
     return f"-- {table.description}\n{create}\n{migration}"
 
 

@@ -66,7 +66,13 @@ def test_every_mart_table_has_a_schema_file():
     assert {f"marts.{name}" for name in marts} <= set(TABLES)
 
 
-@pytest.mark.parametrize("table", TABLES)
+# Filled by landing/commit_batch.sql's insert over the scan's temporary tables: no select
+# to bind alone; its insert is positional, so a column out of the file's order fails landing
+# (tests/test_pipeline.py).
+NO_SELECT = {"raw.candidate_events"}
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t not in NO_SELECT])
 def test_the_model_select_agrees_with_its_schema_file(table):
     conn = duckdb.connect()
     set_up(conn)
@@ -215,7 +221,9 @@ def test_every_table_asset_with_a_schema_file_has_its_schema_tests_check():
         if key.name == "schema_tests"
     }
     # marts.fct_change_gaps is filled by the fct_changes asset: no asset of its own to check.
+    # raw.candidate_events has no day to scope a check by (and only not_null tests).
     expected = {dg.AssetKey(t.split(".")) for t in TABLES} - {
-        dg.AssetKey(["marts", "fct_change_gaps"])
+        dg.AssetKey(["marts", "fct_change_gaps"]),
+        dg.AssetKey(["raw", "candidate_events"]),
     }
     assert checked == expected
