@@ -133,6 +133,17 @@ def build_previous_release(path: Path) -> None:
             "('2026-03-02', 'payments', 'checkout', 'cart', 'production', 'cart-api', 'ecs', "
             "'ecs_service', 'pci', '42', 'shop/cart', 3)"
         )
+        key = "2026/03/02/10/stream-1-2026-03-02-10-00-00-abc"  # an object landed then
+        old.execute(
+            "insert into ops.landed_objects values (?, 'etag', 10, '2026-03-02 10:00:00+00', "
+            "'2026-03-02', '2026-03-02 11:00:00+00', 'duckdb', 1, 1, 0)",
+            [key],
+        )
+        old.execute(
+            "insert into raw.candidate_events (object_key, event_id, landed_at) "
+            "values (?, 'e-1', '2026-03-02 11:00:00+00')",
+            [key],
+        )
 
 
 def test_the_previous_release_lacks_columns_the_schema_files_declare(tmp_path):
@@ -160,6 +171,9 @@ def test_a_warehouse_of_the_previous_release_upgrades_in_place(tmp_path):
             assert sorted(found) == sorted(c.name for c in spec.columns), table
         read = "select deployments from marts.deployment_frequency_daily"
         assert conn.execute(read).fetchall() == [(3,)]
+        # The new column, added by the derived migration, filled by setup/warehouse.sql.
+        delivered = "select event_id, delivered_at from raw.candidate_events"
+        assert conn.execute(delivered).fetchall() == [("e-1", datetime(2026, 3, 2, 10, tzinfo=UTC))]
         for table in FACTS:
             sql.materialize_window(conn, table, **WINDOW)  # every mart materializes
         assert conn.execute(read).fetchall() == []  # no deployments landed: no groups
