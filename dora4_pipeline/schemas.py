@@ -175,3 +175,37 @@ def disagreements(table: TableSchema, columns: list[tuple]) -> list[str]:
     return [f"{table.table}: {table.path.name} declares {c} the select lacks" for c in missing] + [
         f"{table.table}: the select returns {c}, not in {table.path.name}" for c in extra
     ]
+
+
+def reference_markdown() -> str:
+    """docs/tables.md: every table with a schema file, its columns, types, tests and
+    descriptions; written by `python -m dora4_pipeline.schemas`, and tests/test_schemas.py
+    fails when the committed file is not what the schema files give."""
+    parts = [
+        "# Table reference (generated from the schema files)",
+        "",
+        "Written by `python -m dora4_pipeline.schemas` from `dbt_like_sql/*/<table>.yml`; do not",
+        "edit by hand (docs/schemas.md). Tables without a schema file are in the README's",
+        '"DuckDB tables".',
+    ]
+    for spec in schema_files().values():
+        rows = []
+        for c in spec.columns:
+            tests = [t for t, on in (("not_null", c.not_null), ("unique", c.unique)) if on]
+            if c.accepted_values:
+                tests.append("accepted_values: " + ", ".join(c.accepted_values))
+            text = c.description.replace("|", "\\|")
+            rows.append((f"`{c.name}`", c.type, "; ".join(tests), text))
+        where = f"dbt_like_sql/{spec.path.parent.name}/{spec.path.name}"
+        parts += ["", f"## `{spec.table}`", "", f"{spec.description} (`{where}`)", ""]
+        parts.append(_md_table(["column", "type", "tests", "description"], rows))
+    return "\n".join(parts) + "\n"
+
+
+def _md_table(columns: list[str], rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+if __name__ == "__main__":
+    (dbt_like_sql.ROOT.parent / "docs" / "tables.md").write_text(reference_markdown())

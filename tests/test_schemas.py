@@ -242,3 +242,10 @@ def test_every_table_asset_with_a_schema_file_has_its_schema_tests_check():
         dg.AssetKey(["raw", "candidate_events"]),
     }
     assert checked == expected
+
+
+def test_the_docs_table_reference_is_generated_from_the_schema_files():
+    written = (ROOT / "docs" / "tables.md").read_text()
+    assert written == schemas.reference_markdown(), "run: python -m dora4_pipeline.schemas"
+    for table in TABLES:
+        assert f"## `{table}`" in written
