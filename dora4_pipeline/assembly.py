@@ -70,22 +70,23 @@ def build_definitions(
     ]
     first_partition = date.fromisoformat(settings.partitions_start)
     daily_job = build_daily_job()
+    assets = [
+        build_landing_asset(partitions, settings.record_limits),
+        build_tag_snapshot_asset(partitions),
+        build_deployments_asset(partitions, settings.lateness_days),
+        build_frequency_asset(partitions),
+        build_changes_asset(partitions, settings.lateness_days),
+        build_failures_asset(partitions, settings.lateness_days),
+        *periods,
+        build_analyst_copy_asset(
+            partitions, [DEPLOYMENT_FREQUENCY_DAILY, *(p.key for p in periods)]
+        ),
+        build_publish_asset(partitions, deployments_daily()),
+        build_publish_asset(partitions, dora_weekly(settings.spec)),
+        *([build_dora_deployments_asset(partitions)] if settings.datadog_dora_api else []),
+    ]
     return dg.Definitions(
-        assets=[
-            build_landing_asset(partitions, settings.record_limits),
-            build_tag_snapshot_asset(partitions),
-            build_deployments_asset(partitions, settings.lateness_days),
-            build_frequency_asset(partitions),
-            build_changes_asset(partitions, settings.lateness_days),
-            build_failures_asset(partitions, settings.lateness_days),
-            *periods,
-            build_analyst_copy_asset(
-                partitions, [DEPLOYMENT_FREQUENCY_DAILY, *(p.key for p in periods)]
-            ),
-            build_publish_asset(partitions, deployments_daily()),
-            build_publish_asset(partitions, dora_weekly(settings.spec)),
-            *([build_dora_deployments_asset(partitions)] if settings.datadog_dora_api else []),
-        ],
+        assets=assets,
         asset_checks=[
             no_open_dead_letters,
             deployment_ids_unique,
@@ -93,7 +94,7 @@ def build_definitions(
             daily_counts_match_deployments,
             no_unrecognised_signals,
             lead_time_commits_complete,
-            *build_schema_checks(),
+            *build_schema_checks({key for asset in assets for key in asset.keys}),
         ],
         jobs=[daily_job],
         schedules=[

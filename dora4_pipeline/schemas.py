@@ -8,10 +8,10 @@ written once: the DDL (`ddl`, run with the setup models), the Dagster column sch
 generic checks (`violations`). tests/test_schemas.py fails when a model's select and its
 schema file disagree. A table without a schema file keeps its DDL in dbt_like_sql/setup/.
 
-Migrations: the DDL is `create table if not exists`, so a changed schema file alone does
-not change an existing warehouse. A column added later gets an `alter table ... add
-column if not exists` step in a setup model (as setup/deployment_version.sql does for
-fct_deployments), and a test opens a warehouse built by the previous schema.
+Migrations: the DDL is `create table if not exists` followed by `alter table ... add
+column if not exists` for every column of the file, so a warehouse built by an older
+release gains the columns it lacks when it is set up (no hand-written alter steps);
+tests/test_schemas.py opens a warehouse built by the previous release's DDL.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import dbt_like_sql
 
 _TYPES = {"date", "varchar", "bigint", "integer", "double", "boolean", "timestamptz", "json"}
 _TESTS = {"not_null", "unique", "accepted_values"}
+# A file's short type name -> the name DuckDB reports (information_schema, describe).
+_DUCKDB_NAMES = {"timestamptz": "timestamp with time zone"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Column:
     not_null: bool
     unique: bool
     accepted_values: tuple[str, ...] | None
+    default: str | None = None  # a SQL literal: what rows existing before the column hold
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,13 @@ class TableSchema:
     description: str
     columns: tuple[Column, ...]
     path: Path
+
+    @property
+    def window_column(self) -> str | None:
+        """The date a run replaces rows by: `day` for facts, `period_start` for periods;
+        None for a table without one (raw.candidate_events: no schema_tests check)."""
+        names = [c.name for c in self.columns]
+        return next((n for n in ("day", "period_start") if n in names), None)
 
 
 def _column(raw: dict, where: str) -> Column:
@@ -61,42 +71,68 @@ def _column(raw: dict, where: str) -> Column:
     accepted = tests.get("accepted_values")
     return Column(
         name=name,
-        type=kind,
+        type=_DUCKDB_NAMES.get(kind, kind),
         description=" ".join(str(raw.get("description", "")).split()),
         not_null=bool(tests.get("not_null")),
         unique=bool(tests.get("unique")),
         accepted_values=tuple(str(v) for v in accepted) if accepted else None,
+        default=str(raw["default"]) if "default" in raw else None,
     )
 
 
-def load(path: Path) -> TableSchema:
+def load(path: Path) -> list[TableSchema]:
+    """The tables a file describes: `name`, or several with the same columns (`names`, as
+    marts.dora_weekly and marts.dora_monthly)."""
     raw = yaml.safe_load(path.read_text())
     where = str(path.relative_to(dbt_like_sql.ROOT))
-    return TableSchema(
-        table=raw["name"],
-        description=" ".join(str(raw.get("description", "")).split()),
-        columns=tuple(_column(c, where) for c in raw["columns"]),
-        path=path,
-    )
+    columns = tuple(_column(c, where) for c in raw["columns"])
+    description = " ".join(str(raw.get("description", "")).split())
+    names = raw["names"] if "names" in raw else [raw["name"]]
+    return [
+        TableSchema(table=n, description=description, columns=columns, path=path) for n in names
+    ]
 
 
 @cache
 def schema_files() -> dict[str, TableSchema]:
     """Every table with a schema file, by table name; adding a table is adding a file."""
-    found = [load(p) for p in sorted(dbt_like_sql.ROOT.glob("*/*.yml"))]
+    found = [t for p in sorted(dbt_like_sql.ROOT.glob("*/*.yml")) for t in load(p)]
     return {t.table: t for t in found}
 
 
 def ddl(table: TableSchema) -> str:
     """`create table if not exists`, one column a line with its description as a trailing
-    comment (the form catalog.py reads descriptions from)."""
+    comment (the form catalog.py reads descriptions from); then the migration: `alter table
+    ... add column if not exists` for every column, so a table built by an older release
+    gains the columns it lacks (no-ops on a table this DDL just created). An added column
+    is nullable (DuckDB adds no constraint to existing rows); the not_null test, run as an
+    asset check, still counts its NULLs."""
     lines = [
-        f"    {c.name} {c.type}{' not null' if c.not_null else ''}"
+        f"    {c.name} {c.type}{_default(c)}{' not null' if c.not_null else ''}"
         f"{',' if i < len(table.columns) - 1 else ''} -- {c.description}"
         for i, c in enumerate(table.columns)
     ]
     body = "\n".join(lines)
-    return f"-- {table.description}\ncreate table if not exists {table.table} (\n{body}\n);"
+    added = [
+        f"alter table {table.table} add column if not exists {c.name} {c.type}{_default(c)};"
+        for c in table.columns
+    ]
+    loosened = [  # a column the file no longer tests not_null (e.g. r2's per-week median)
+        f"alter table {table.table} alter column {c.name} drop not null;"
+        for c in table.columns
+        if not c.not_null
+    ]
+    migration = "\n".join(added + loosened)
+    schema = table.table.split(".")[0]
+    create = (
+        f"create schema if not exists {schema};\n"
+        f"create table if not exists {table.table} (\n{body}\n);"
+    )
+    return f"-- {table.description}\n{create}\n{migration}"
+
+
+def _default(column: Column) -> str:
+    return f" default {column.default}" if column.default is not None else ""
 
 
 def violations(
@@ -104,7 +140,7 @@ def violations(
 ) -> dict[str, int]:
     """Rows of [first, last] breaking each generic test, by `column test`; only the days
     asked for are scanned. Values are bound; only names from the schema file are formatted."""
-    window = f"from {table.table} where day between ? and ?"  # noqa: S608 (names from the file)
+    window = f"from {table.table} where {table.window_column} between ? and ?"  # noqa: S608
     found = {}
     for c in table.columns:
         if c.not_null:
@@ -139,3 +175,37 @@ def disagreements(table: TableSchema, columns: list[tuple]) -> list[str]:
     return [f"{table.table}: {table.path.name} declares {c} the select lacks" for c in missing] + [
         f"{table.table}: the select returns {c}, not in {table.path.name}" for c in extra
     ]
+
+
+def reference_markdown() -> str:
+    """docs/tables.md: every table with a schema file, its columns, types, tests and
+    descriptions; written by `python -m dora4_pipeline.schemas`, and tests/test_schemas.py
+    fails when the committed file is not what the schema files give."""
+    parts = [
+        "# Table reference (generated from the schema files)",
+        "",
+        "Written by `python -m dora4_pipeline.schemas` from `dbt_like_sql/*/<table>.yml`; do not",
+        "edit by hand (docs/schemas.md). Tables without a schema file are in the README's",
+        '"DuckDB tables".',
+    ]
+    for spec in schema_files().values():
+        rows = []
+        for c in spec.columns:
+            tests = [t for t, on in (("not_null", c.not_null), ("unique", c.unique)) if on]
+            if c.accepted_values:
+                tests.append("accepted_values: " + ", ".join(c.accepted_values))
+            text = c.description.replace("|", "\\|")
+            rows.append((f"`{c.name}`", c.type, "; ".join(tests), text))
+        where = f"dbt_like_sql/{spec.path.parent.name}/{spec.path.name}"
+        parts += ["", f"## `{spec.table}`", "", f"{spec.description} (`{where}`)", ""]
+        parts.append(_md_table(["column", "type", "tests", "description"], rows))
+    return "\n".join(parts) + "\n"
+
+
+def _md_table(columns: list[str], rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+if __name__ == "__main__":
+    (dbt_like_sql.ROOT.parent / "docs" / "tables.md").write_text(reference_markdown())

@@ -30,19 +30,17 @@ SETUP_MODELS = (
     "setup/warehouse",
     "setup/dora_periods",
     "setup/gitlab_commits",
-    "setup/deployment_version",
 )
 _REFERENCE = re.compile(r"\b(?:staging|marts)\.(\w+)")
 _STATEMENT_END = re.compile(r";\s*\n")
 
 
 def setup_scripts() -> list[tuple[Path, str]]:
-    """What sets the warehouse up, in order, as (file, SQL): the setup models, then the DDL
-    derived from each table's schema file (schemas.py)."""
-    scripts = [(SQL_ROOT / f"{model}.sql", load(model)) for model in SETUP_MODELS]
-    for table in schemas.schema_files().values():
-        scripts.append((table.path, schemas.ddl(table)))
-    return scripts
+    """What sets the warehouse up, in order, as (file, SQL): the DDL derived from each
+    table's schema file (schemas.py), then the setup models (which may migrate those
+    tables' data, as setup/warehouse.sql fills an older raw.candidate_events' new column)."""
+    derived = [(table.path, schemas.ddl(table)) for table in schemas.schema_files().values()]
+    return derived + [(SQL_ROOT / f"{model}.sql", load(model)) for model in SETUP_MODELS]
 
 
 @cache

@@ -21,7 +21,7 @@ final as (
         g.project_id as git_project_id,
         g.before_sha,
         g.after_sha,
-        g.commits_missing,
+        cast(g.commits_missing as bigint) as commits_missing,  -- the table's type (a sum: hugeint)
         c.component_name,
         c.environment,
         c.ownership_ba,

@@ -209,7 +209,7 @@ joined as (
         l.p90 as lead_time_p90_seconds,
         coalesce(l.samples, 0) as lead_time_samples,
         coalesce(l.excluded, 0) as lead_time_excluded,
-        coalesce(m.missing, 0) as lead_time_commits_missing,
+        cast(coalesce(m.missing, 0) as bigint) as lead_time_commits_missing,  -- a sum: hugeint
         coalesce(c.failed_deployments, 0) as failed_deployments,
         coalesce(a.failed_attempts, 0) as failed_attempts,
         coalesce(pc.days_covered, 0) as days_covered,

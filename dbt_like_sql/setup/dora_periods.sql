@@ -1,44 +1,5 @@
--- The four keys per period, in the reporting timezone of the metric spec (dora4_pipeline/spec.py).
--- Weekly and monthly rows have the same columns; `spec_version` says how they were computed.
-create table if not exists marts.dora_weekly (
-    period_start                    date not null,   -- Monday (weekly) or the 1st (monthly), local
-    grouping                        varchar not null, -- team | pod | ba | org: '*' in the columns below it
-    ownership_ba                    varchar not null,
-    ownership_pod                   varchar not null,
-    ownership_team                  varchar not null,
-    environment                     varchar not null,
-    deployments                     bigint not null,
-    deployment_days                 bigint not null, -- local days with ≥ 1 deployment
-    deployment_rate_per_day         double not null, -- deployments ÷ calendar days of the period
-    deployment_days_per_week        double,          -- median over the period's weeks that exist (r2)
-    lead_time_median_seconds        double,
-    lead_time_p90_seconds           double,
-    lead_time_samples               bigint not null, -- commits with a positive lead time
-    lead_time_excluded              bigint not null, -- commits with a lead time ≤ 0, left out
-    failed_deployments              bigint not null,
-    change_failure_rate             double,          -- NULL without changes (r2: failed attempts count)
-    time_to_restore_median_seconds  double,
-    restore_samples                 bigint not null, -- resolved failures started in the period
-    failed_deployment_recovery_median_seconds double, -- rollbacks, circuit breakers, failed custom deployments
-    failed_deployment_recovery_samples bigint not null,
-    deployment_frequency_band       varchar not null,
-    lead_time_band                  varchar not null,
-    change_failure_rate_band        varchar not null,
-    time_to_restore_band            varchar not null,
-    spec_version                    varchar not null
-);
-create table if not exists marts.dora_monthly as select * from marts.dora_weekly limit 0;
-
--- Spec r2 (docs/metrics.md). Rows computed before keep NULL in the new columns: r1 never
--- computed them.
-alter table marts.dora_weekly alter column deployment_days_per_week drop not null;
-alter table marts.dora_monthly alter column deployment_days_per_week drop not null;
-alter table marts.dora_weekly add column if not exists failed_attempts bigint;  -- ECS circuit breakers: failed changes that never became deployments
-alter table marts.dora_monthly add column if not exists failed_attempts bigint;
-alter table marts.dora_weekly add column if not exists partial boolean;  -- the period has not ended, or a day of it is not materialized
-alter table marts.dora_monthly add column if not exists partial boolean;
-alter table marts.dora_weekly add column if not exists days_covered bigint;  -- local days of the period ended and materialized
-alter table marts.dora_monthly add column if not exists days_covered bigint;
+-- marts.dora_weekly and marts.dora_monthly: created (and migrated) from their schema file,
+-- periods/dora_periods.yml (dora4_pipeline/schemas.py).
 
 -- The spec the period marts were computed with: one row, replaced only by an explicit restatement.
 create table if not exists ops.metric_spec (

@@ -24,24 +24,6 @@ create table if not exists ops.gitlab_commit_fetches (
     fetched_at      timestamptz not null
 );
 
--- Per (production deployment, push): commits of the push that no one could list, so their
--- lead times are unknown: the push was cut at 20 commits and GitLab's API was not set up or
--- refused. The deployment is the one that shipped the push's `after` commit.
-create table if not exists marts.fct_change_gaps (
-    deployment_id        varchar not null,
-    deployed_at          timestamptz not null,
-    day                  date not null,        -- UTC day of deployed_at
-    push_event_id        varchar not null,
-    git_project_id       varchar not null,
-    before_sha           varchar,
-    after_sha            varchar not null,
-    commits_missing      bigint not null,
-    component_name       varchar not null,
-    environment          varchar not null,
-    ownership_ba         varchar not null,
-    ownership_pod        varchar not null,
-    ownership_team       varchar not null
-);
+-- marts.fct_change_gaps: created (and migrated) from its schema file,
+-- marts/fct_change_gaps.yml (dora4_pipeline/schemas.py).
 
-alter table marts.dora_weekly add column if not exists lead_time_commits_missing bigint default 0;
-alter table marts.dora_monthly add column if not exists lead_time_commits_missing bigint default 0;
