@@ -1,4 +1,5 @@
-"""Pure builders of the AWS events the archive holds, shaped like /work/shared/samples.
+"""Pure builders of the AWS events the archive holds, in the shapes AWS documents (each
+real-shaped example, with the public page it comes from, is in tests/aws_event_samples.py).
 
 Each returns a fresh dict, so fixtures can build an event and then break it on purpose.
 Kubernetes events (from kubernetes-event-exporter) live in `k8s.py` and are re-exported
