@@ -130,8 +130,8 @@ def ensure_day(out: Path, events: int) -> Path:
     wanted = dict(start=DAY.isoformat(), days=1, events_per_day=events, seed=SEED)
     wanted.update(deployment_share=DEPLOYMENT_SHARE, corrupt=False)
     if truth.exists():
-        params = json.loads(truth.read_text())["params"]
-        if all(params.get(k) == v for k, v in wanted.items()):
+        known = json.loads(truth.read_text())
+        if "signal_events" in known and all(known["params"].get(k) == v for k, v in wanted.items()):
             return folder
     print(f"generating {events:,} events into {folder} …", flush=True)
     subprocess.run(
@@ -201,12 +201,9 @@ def bench_size(out: Path, events: int, repeat: int) -> dict:
     """The three measurements back to back (interleaved over rounds), then the rerun."""
     folder = ensure_day(out, events)
     truth = json.loads((folder / "truth.json").read_text())
-    # every scale-down to 0 is a signal event to the floor, scale-to-zero near misses too;
-    # the floor and the per-event handler count AWS's three signals, not custom events
-    signal_events = (
-        truth["deployment_events"] + truth["duplicate_events"] + len(truth.get("near_misses", []))
-    )
-    signal_events -= truth.get("custom_deployments", {}).get("succeeded", 0)
+    # the floor and the per-event handler count records carrying AWS's three signals, every
+    # delivery and scale-to-zero look-alikes included (the generator's own count of them)
+    signal_events = sum(truth["signal_events"].values())
     archive, tags = str(folder / "archive"), str(folder / "tags.json")
     rounds = []
     for index in range(repeat):

@@ -45,6 +45,9 @@ Output under `out_dir`:
      "objects", "events", "noise_events", "lookalike_events", "deployment_events",
      "duplicate_events", "invalid_events", "late_events": n,
      "objects_per_day": {"YYYY-MM-DD": n},
+     "signal_events": {"lambda": n, "ecs": n, "eks": n}  (records a plain scan counts as
+                      deployment signals: every delivery whole, scale-to-zero look-alikes too;
+                      benchmarks/floor.py),
      "changes": [{"deployment_id", "commit_sha", "committed_at", "deployed_at",
                   "lead_time_seconds", "component_name", "environment", "ownership_ba",
                   "ownership_pod", "ownership_team",
@@ -296,5 +299,6 @@ def _truth(params: dict, scenario: Scenario, writer: ArchiveWriter, start: date,
         "duplicate_events": stats.duplicate_events,
         "invalid_events": stats.invalid_events,
         "late_events": stats.late_events,
+        "signal_events": {k: stats.signal_events[k] for k in ("lambda", "ecs", "eks")},
         "objects_per_day": dict(sorted(stats.objects_per_day.items())),
     }

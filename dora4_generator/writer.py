@@ -39,6 +39,9 @@ class Stats:
     duplicate_events: int = 0
     invalid_events: int = 0
     late_events: int = 0
+    # records carrying one of AWS's three deployment signals as a plain scan sees them
+    # (benchmarks/floor.py): every delivery, scale-to-zero look-alikes too; by source
+    signal_events: Counter = field(default_factory=Counter)
     bytes_uncompressed: int = 0
     bytes_written: int = 0
     objects_per_day: Counter = field(default_factory=Counter)
@@ -80,6 +83,9 @@ class ArchiveWriter:
         for index, p in planned:
             if p.identity and ends[index] <= readable:
                 self.survived.add(p.identity)
+                source = p.identity.split(":")[0]
+                if source in ("lambda", "ecs", "eks") and p.mark is None:
+                    self.stats.signal_events[source] += 1
             if p.mark in _FIELD_OF_MARK:
                 self.dead_letters.append(
                     {"object_key": key, "kind": p.mark, "field": _FIELD_OF_MARK[p.mark]}

@@ -283,3 +283,27 @@ def test_without_corruption_nothing_is_lost(tmp_path):
     tags = json.loads((tmp_path / "tags.json").read_text())
     prefixes = ("arn:aws:lambda:", "arn:aws:ecs:", "arn:aws:codedeploy:")
     assert all(arn.startswith(prefixes) for arn in tags)
+
+
+def test_the_benchmark_floor_counts_exactly_the_signal_events(tmp_path):
+    """benchmarks/run.py checks the floor's count against truth's `signal_events`: a plain
+    DuckDB scan with the staging rules' predicates (benchmarks/floor.py) must find them all,
+    copies and scale-to-zero look-alikes included, on an undamaged day."""
+    floor = _load_floor()
+    generate(tmp_path, start=START, days=1, events_per_day=20000, corrupt=False, seed=5)
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    found = floor.count_signals(tmp_path / "archive")
+    assert found["by_source"] == truth["signal_events"]
+    counted = Counter(row["deployment_id"].split(":")[0] for row in truth["deployments"])
+    for source in ("lambda", "ecs", "eks"):  # every counted deployment has a signal, or more
+        assert truth["signal_events"][source] >= counted[source] > 0
+
+
+def _load_floor():
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "floor.py"
+    spec = importlib.util.spec_from_file_location("benchmark_floor", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
