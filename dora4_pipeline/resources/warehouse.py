@@ -232,7 +232,13 @@ def _leave(engine: _Engine) -> None:
     with _ENGINES_LOCK:
         engine.users -= 1
         if engine.users == 0:
-            engine.db.execute(f"detach {_ALIAS}")  # releases the file's lock
+            try:
+                engine.db.execute(f"detach {_ALIAS}")  # releases the file's lock
+            except BaseException:  # e.g. its checkpoint failed: drop the whole instance
+                for key in [k for k, e in _ENGINES.items() if e is engine]:
+                    del _ENGINES[key]
+                engine.db.close()
+                raise
 
 
 class WarehouseUnreadable(Exception):
