@@ -24,15 +24,14 @@ from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.runner import run_range
 from dora4_pipeline.settings import (
     DEFAULT_ARCHIVE,
+    DEMO_DAYS,
     DEMO_DIR,
+    DEMO_EVENTS_PER_DAY,
     DEMO_START,
     Settings,
     analyst_copy_path,
     report_path,
 )
-
-DEMO_DAYS = 28  # four weeks: the weekly trends have something to show
-DEMO_EVENTS_PER_DAY = 1000
 
 
 def load_generator() -> Callable[..., dict]:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from dora4_pipeline.assembly import build_definitions
-from dora4_pipeline.errors import ConfigError
+from dora4_pipeline.errors import ConfigError, RunFailed
 from dora4_pipeline.landing.assets import CANDIDATE_EVENTS
 from dora4_pipeline.metrics.periods import GRAINS
 from dora4_pipeline.partitions import last_complete_day, range_tags
@@ -25,8 +25,7 @@ from dora4_pipeline.settings import Settings
 _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-class RunFailed(Exception):
-    """A step failed; the message names the step and its error."""
+__all__ = ["RunFailed", "check_range", "run_range"]  # RunFailed's home is errors.py
 
 
 def check_range(settings: Settings, first: date, last: date, now: datetime) -> None:

@@ -30,6 +30,9 @@ _TYPES = {"date", "varchar", "bigint", "integer", "double", "boolean", "timestam
 _TESTS = {"not_null", "unique", "accepted_values"}
 # A file's short type name -> the name DuckDB reports (information_schema, describe).
 _DUCKDB_NAMES = {"timestamptz": "timestamp with time zone"}
+# libyaml's safe loader where PyYAML was built with it: the same documents, read ten times
+# faster (every process that builds the code location reads every schema file).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def _column(raw: dict, where: str) -> Column:
 def load(path: Path) -> list[TableSchema]:
     """The tables a file describes: `name`, or several with the same columns (`names`, as
     marts.dora_weekly and marts.dora_monthly)."""
-    raw = yaml.safe_load(path.read_text())
+    raw = yaml.load(path.read_text(), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     where = str(path.relative_to(dbt_like_sql.ROOT))
     columns = tuple(_column(c, where) for c in raw["columns"])
     description = " ".join(str(raw.get("description", "")).split())

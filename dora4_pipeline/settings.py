@@ -34,6 +34,8 @@ DEFAULT_WAREHOUSE = "data/dora4.duckdb"
 DEFAULT_PARTITIONS_START = "2025-01-01"
 # The demo archive's first day: its partitions start there, so the UI shows no empty year.
 DEMO_START = date(2026, 3, 2)
+DEMO_DAYS = 28  # four weeks: the weekly trends have something to show
+DEMO_EVENTS_PER_DAY = 1000
 DEFAULT_LATENESS_HOURS = 24
 DEFAULT_UNASSIGNED_WARN_SHARE = 0.25
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"  # 02:00 UTC

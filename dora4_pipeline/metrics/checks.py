@@ -112,8 +112,9 @@ def daily_counts_match_deployments(warehouse: WarehouseResource) -> dg.AssetChec
 def no_unrecognised_signals(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         by_kind = near_misses_by_kind(conn)
-        examples = unrecognised_examples(conn)
-    unrecognised = [(kind, n) for kind, n in by_kind if is_unrecognised(kind)]
+        unrecognised = [(kind, n) for kind, n in by_kind if is_unrecognised(kind)]
+        # the examples are rows of those kinds: none to look for when there are none
+        examples = unrecognised_examples(conn) if unrecognised else []
     return dg.AssetCheckResult(
         passed=not unrecognised,
         severity=dg.AssetCheckSeverity.WARN,
