@@ -264,9 +264,14 @@ def row(measured: Measured, truth: dict, found: int, expected: int) -> dict:
     }
 
 
-def median_of(rounds: list[dict], name: str, key: str) -> float | None:
+def median_of(rounds: list[dict], name: str, key: str):
+    """The median over rounds of a number; of anything else (per-batch peaks), the last."""
     values = [r[name][key] for r in rounds]
-    return None if None in values else statistics.median(values)
+    if None in values:
+        return None
+    if all(isinstance(v, int | float) for v in values):
+        return statistics.median(values)
+    return values[-1]
 
 
 def add_ratios(result: dict) -> None:
