@@ -35,10 +35,8 @@ from dora4_pipeline.events.records import (
 from dora4_pipeline.resources.archive import Archive, ArchiveObject
 
 # Objects per DuckDB scan and transaction. DuckDB streams the records, so memory does not
-# grow with the batch (peak 208-233 MiB at 64 MiB to 1 GiB, 283-285 MiB on a 5M-event
-# day), while each batch pays about 0.1 s of fixed cost (planning the staging views that
-# find dead letters): 256 MiB lands a 1M-event day in 2 batches, 0.9 s sooner than 64 MiB
-# (docs/performance.md, "Landing: fewer, larger batches").
+# grow with the batch, while each batch pays a fixed cost (planning the staging views that
+# find dead letters): measured in docs/performance.md, "Landing: fewer, larger batches".
 BATCH_BYTES = 256 << 20  # compressed bytes (about 1 GB of JSON)
 BATCH_OBJECTS = 500
 _ERROR_PLACE = re.compile(r' in file "[^"]*"|, at byte \d+ in record/value \d+')
