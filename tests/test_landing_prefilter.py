@@ -27,7 +27,8 @@ from dora4_pipeline.resources.warehouse import WarehouseResource
 
 # the prefiltered predicates as shipped, and the plain ones they replace
 PREFILTERED_TO_PLAIN = {
-    "case when source = 'aws.lambda' then detail ->> 'eventName' like 'UpdateFunctionCode%' end": (
+    "case when source = 'aws.lambda' and contains(detail::varchar, 'UpdateFunctionCode')\n"
+    "                then detail ->> 'eventName' like 'UpdateFunctionCode%' end": (
         "(source = 'aws.lambda' and detail ->> 'eventName' like 'UpdateFunctionCode%')"
     ),
     "case when contains(detail::varchar, 'ScalingReplicaSet') then detail ->> 'reason' = "

@@ -40,13 +40,15 @@ classified as (
     select
         *,
         -- Most records are noise, so a detail is parsed only where it may hold a signal
-        -- (CASE evaluates its THEN only for the rows that pass WHEN): Lambda's by its source,
-        -- and Kubernetes' where the text holds the marker. `detail` is DuckDB's own
-        -- serialization (escapes undone), so a reason equal to 'ScalingReplicaSet' always
-        -- shows in it; the marker test only skips records that cannot match (issue 16,
-        -- proved equal to the plain predicates by tests/test_landing_prefilter.py).
+        -- (CASE evaluates its THEN only for the rows that pass WHEN): where its text holds
+        -- the marker, Lambda's only under its source. `detail` is DuckDB's own
+        -- serialization (escapes undone), so an eventName starting 'UpdateFunctionCode' or
+        -- a reason equal to 'ScalingReplicaSet' always shows in it; the marker test only
+        -- skips records that cannot match (issue 16, proved equal to the plain predicates
+        -- by tests/test_landing_prefilter.py).
         coalesce(
-            case when source = 'aws.lambda' then detail ->> 'eventName' like 'UpdateFunctionCode%' end
+            case when source = 'aws.lambda' and contains(detail::varchar, 'UpdateFunctionCode')
+                then detail ->> 'eventName' like 'UpdateFunctionCode%' end
             or (source = 'aws.ecs' and detail_type = 'ECS Deployment State Change')
             or (source = 'aws.codedeploy' and detail_type = 'CodeDeploy Deployment State-change Notification')
             -- Kubernetes: the whole event, or the flat map of an exporter `details:` template
