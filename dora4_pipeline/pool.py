@@ -20,11 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.storage.dagster_run import FINISHED_STATUSES
 
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.resources.warehouse import WAREHOUSE_POOL
 
+# A run in one of these states holds nothing any more (Dagster's own list is private).
+FINISHED_STATUSES = frozenset(
+    {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+)
 PID_TAG = "dora4/pid"
 HOST_TAG = "dora4/host"
 

@@ -13,8 +13,6 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dagster._utils.schedules import is_valid_cron_string
-
 from dora4_pipeline.errors import ConfigError
 from dora4_pipeline.events.records import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_RECORD_BYTES, Limits
 from dora4_pipeline.resources.network import (
@@ -325,10 +323,18 @@ def _parse_whole(
 
 
 def _parse_cron(text: str | None) -> str:
+    """Checked the way the daily schedule will be built: Dagster's public schedule
+    definition refuses what it cannot run (it has no public validator of its own)."""
     if not text:
         return DEFAULT_SCHEDULE_CRON
-    if not is_valid_cron_string(text):
-        raise ConfigError(f"DORA4_SCHEDULE_CRON: '{text}' is not a cron expression (UTC)")
+    import dagster as dg  # here, not at import: reading settings should not load Dagster
+
+    try:
+        dg.ScheduleDefinition(
+            name="dora4_cron_check", cron_schedule=text, target=dg.AssetSelection.all()
+        )
+    except dg.DagsterInvalidDefinitionError:
+        raise ConfigError(f"DORA4_SCHEDULE_CRON: '{text}' is not a cron expression (UTC)") from None
     return text
 
 

@@ -16,7 +16,7 @@ from datadog_api_client.exceptions import ApiException
 from dora4_pipeline.cli import main
 from dora4_pipeline.resources.datadog import DatadogResource
 from dora4_pipeline.resources.warehouse import WarehouseResource, WarehouseUnreadable
-from dora4_pipeline.settings import analyst_copy_path
+from dora4_pipeline.settings import Settings, analyst_copy_path
 
 ARGV = ["run", "--start", ARCHIVE_START.isoformat(), "--end", ARCHIVE_START.isoformat()]
 
@@ -120,6 +120,21 @@ def test_network_settings_are_checked(demo_env, monkeypatch, capsys, name, value
     monkeypatch.setenv(name, value)
     assert main(ARGV) == 2
     assert one_line(capsys).startswith(f"dora4: {name}: '{value}'")
+
+
+@pytest.mark.parametrize("cron", ["0 2 * *", "61 2 * * *", "daily at two", "0 0 31 2 *"])
+def test_a_schedule_that_is_not_cron_is_named(demo_env, monkeypatch, capsys, cron):
+    """Checked by building Dagster's public schedule definition, before anything runs."""
+    monkeypatch.setenv("DORA4_SCHEDULE_CRON", cron)
+    assert main(ARGV) == 2
+    assert one_line(capsys) == (
+        f"dora4: DORA4_SCHEDULE_CRON: '{cron}' is not a cron expression (UTC)"
+    )
+
+
+def test_a_cron_schedule_with_names_and_steps_is_accepted(demo_env, monkeypatch):
+    monkeypatch.setenv("DORA4_SCHEDULE_CRON", "*/30 2 * * MON-FRI")
+    assert Settings.from_env().schedule_cron == "*/30 2 * * MON-FRI"
 
 
 # -- item 8 -------------------------------------------------------------------------------
