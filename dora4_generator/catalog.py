@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 from dora4_generator.events import ecs_service_arn, lambda_arn
 
+# The tagging schema, written out again here on purpose: the generator never imports the
+# pipeline, so its truth stays independent of the code it checks; tests/test_generator.py
+# checks the two lists agree.
 TAG_KEYS = (
     "Ownership.BA",
     "Ownership.Pod",

@@ -307,3 +307,12 @@ def _load_floor():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_generator_tags_with_the_pipeline_s_schema_keys():
+    """The generator keeps its own copy of the tagging schema (it never imports the
+    pipeline); a key renamed on one side only would leave every resource unassigned."""
+    from dora4_generator.catalog import TAG_KEYS
+    from dora4_pipeline.settings import SCHEMA_TAG_KEYS
+
+    assert TAG_KEYS == SCHEMA_TAG_KEYS
