@@ -154,29 +154,23 @@ def _land_batch(
             "etag varchar, size_bytes bigint, delivery_hour timestamptz, parse_path varchar, "
             "delivered_at timestamptz)"
         )
-        columns = list(
-            zip(
-                *(
-                    (
-                        str(read_paths[i]),
-                        p.obj.key,
-                        p.obj.etag,
-                        p.obj.size,
-                        p.delivered,
-                        "duckdb" if read_paths[i] == paths[i] else "python",
-                        p.delivered_at,
-                    )
-                    for i, p in enumerate(batch)
-                ),
-                strict=True,
-            )
-        )
-        # one statement with a list per column: executemany costs a statement per object
+        # one statement with a list per column (executemany runs one statement per object)
         conn.execute(
             "insert into batch_objects select unnest(?), unnest(?), unnest(?), "
             "unnest(?::bigint[]), unnest(?::timestamptz[]), unnest(?), "
             "unnest(?::timestamptz[])",
-            [list(column) for column in columns],
+            [
+                [str(path) for path in read_paths],
+                [p.obj.key for p in batch],
+                [p.obj.etag for p in batch],
+                [p.obj.size for p in batch],
+                [p.delivered for p in batch],
+                [
+                    "duckdb" if read == given else "python"
+                    for read, given in zip(read_paths, paths, strict=True)
+                ],
+                [p.delivered_at for p in batch],
+            ],
         )
         conn.execute(
             "create or replace temp table batch_damages (path varchar, record_index bigint, "
