@@ -129,3 +129,22 @@ def test_the_archive_had_damage_and_tricky_records(landed):
     ).fetchone()[0]
     # escaped markers are the same values once parsed: kept; text elsewhere is not enough
     assert sorted(kept) == ["lambda", "prefilter-1", "prefilter-2"]
+
+
+def test_each_landed_object_is_recorded_with_its_own_facts(landed, generated, truth):
+    """ops.landed_objects, row by row against the archive and truth: the key's folder hour,
+    the file's size, and the damaged objects (and only those) read record by record."""
+    shipped, _ = landed
+    rows = shipped.execute(
+        "select object_key, size_bytes, strftime(timezone('UTC', delivery_hour), "
+        "'%Y/%m/%d/%H %M:%S'), parse_path from ops.landed_objects"
+    ).fetchall()
+    assert len(rows) == truth["objects"] + 1  # and the tricky object
+    for key, size, hour, _ in rows:
+        if "prefilter" not in key:  # the tricky object is only in the test's copy
+            assert size == (generated / "archive" / key).stat().st_size
+        assert hour == f"{key[:13]} 00:00"  # the folder's hour, to the second
+    whole_object_damage = {"truncated_gzip", "malformed_record", "not_an_event"}
+    assert {key for key, *_, parse_path in rows if parse_path == "python"} == {
+        d["object_key"] for d in truth["dead_letters"] if d["kind"] in whole_object_damage
+    }
