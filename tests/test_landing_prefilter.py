@@ -14,6 +14,7 @@ import logging
 import shutil
 from datetime import UTC, datetime, timedelta
 
+import aws_event_samples as samples
 import duckdb
 import pytest
 from archive_helpers import lambda_deploy
@@ -81,6 +82,26 @@ def tricky_object(root) -> None:
     (folder / name).write_bytes(gzip.compress(b"".join(records)))
 
 
+# Hand-written real shapes (tests/aws_event_samples.py names each one's public source):
+# the signals and their look-alikes the markers must let through, and noise they must not.
+REAL_SIGNAL_SHAPES = [
+    samples.LAMBDA_UPDATE_FUNCTION_CODE,
+    samples.LAMBDA_UPDATE_FUNCTION_CODE_FAILED,
+    samples.EKS_SCALED_DOWN_TO_ZERO,
+    samples.EKS_SCALED_UP,
+]
+REAL_NOISE_SHAPES = [samples.ECS_TASK_STATE_CHANGE]
+
+
+def real_shapes_object(root) -> None:
+    """The real-shaped samples in one plain object, concatenated as Firehose writes them."""
+    when = datetime(2026, 3, 17, 14, 5, tzinfo=UTC)
+    folder = root / f"{when:%Y/%m/%d/%H}"
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(json.dumps(e) for e in REAL_NOISE_SHAPES + REAL_SIGNAL_SHAPES)
+    (folder / f"dora4-events-1-{when:%Y-%m-%d-%H-%M-%S}-real-shapes").write_text(body)
+
+
 def land(root, path, monkeypatch, scan: str | None) -> duckdb.DuckDBPyConnection:
     if scan is not None:
         real = sql.load
@@ -100,6 +121,7 @@ def landed(generated, tmp_path_factory):
     root = tmp_path_factory.mktemp("prefilter") / "archive"
     shutil.copytree(generated / "archive", root)
     tricky_object(root)
+    real_shapes_object(root)
     work = tmp_path_factory.mktemp("warehouses")
     with pytest.MonkeyPatch.context() as monkeypatch:
         shipped = land(root, work / "shipped.duckdb", monkeypatch, None)
@@ -139,12 +161,29 @@ def test_each_landed_object_is_recorded_with_its_own_facts(landed, generated, tr
         "select object_key, size_bytes, strftime(timezone('UTC', delivery_hour), "
         "'%Y/%m/%d/%H %M:%S'), parse_path from ops.landed_objects"
     ).fetchall()
-    assert len(rows) == truth["objects"] + 1  # and the tricky object
+    assert len(rows) == truth["objects"] + 2  # and the test's two objects
     for key, size, hour, _ in rows:
-        if "prefilter" not in key:  # the tricky object is only in the test's copy
+        if "prefilter" not in key and "real-shapes" not in key:  # only in the test's copy
             assert size == (generated / "archive" / key).stat().st_size
         assert hour == f"{key[:13]} 00:00"  # the folder's hour, to the second
     whole_object_damage = {"truncated_gzip", "malformed_record", "not_an_event"}
     assert {key for key, *_, parse_path in rows if parse_path == "python"} == {
         d["object_key"] for d in truth["dead_letters"] if d["kind"] in whole_object_damage
     }
+
+
+def test_real_shaped_signals_are_candidates_and_their_noise_is_not(landed):
+    """The markers let every hand-written real signal shape through (look-alikes too: the
+    staging rules decide those), and leave the real noise beside them to the counts."""
+    shipped, _ = landed
+    kept = {
+        event_id
+        for (event_id,) in shipped.execute(
+            "select event_id from raw.candidate_events where object_key like '%real-shapes'"
+        ).fetchall()
+    }
+    assert kept == {event["id"] for event in REAL_SIGNAL_SHAPES}
+    counted = shipped.execute(
+        "select sum(events) from ops.object_event_counts where object_key like '%real-shapes'"
+    ).fetchone()[0]
+    assert counted == len(REAL_SIGNAL_SHAPES) + len(REAL_NOISE_SHAPES)
